@@ -1,0 +1,157 @@
+package elentra
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Settings the tool reads or writes (entrada.settings shortnames).
+const (
+	SettingTeamsEnabled  = "microsoft_teams_enabled"
+	SettingUserMenu      = "user_menu_ordering"
+	SettingMeetingWindow = "personal_meeting_window_minutes"
+)
+
+type settingRow struct {
+	ID             int           `db:"setting_id"`
+	Shortname      string        `db:"shortname"`
+	OrganisationID sql.NullInt64 `db:"organisation_id"`
+	Value          string        `db:"value"`
+}
+
+// Setting returns the value of a setting for an organisation. Elentra's
+// settings table has no unique key, so several rows may match: the
+// organisation's own row wins over a global (NULL organisation) row, and among
+// rows of the same kind the newest (highest setting_id) wins.
+func (db *DB) Setting(ctx context.Context, shortname string, organisationID int) (value string, found bool, err error) {
+	all, err := db.Settings(ctx, []string{shortname}, organisationID)
+	if err != nil {
+		return "", false, err
+	}
+	value, found = all[shortname]
+	return value, found, nil
+}
+
+// Settings returns the values of several settings for an organisation in one
+// query, by the rule of Setting; absent settings are absent from the map.
+func (db *DB) Settings(ctx context.Context, shortnames []string, organisationID int) (map[string]string, error) {
+	out := map[string]string{}
+	if len(shortnames) == 0 {
+		return out, nil
+	}
+	q, args, err := In(`SELECT setting_id, shortname, organisation_id, value
+		FROM `+db.Table("settings")+`
+		WHERE shortname IN (?) AND (organisation_id = ? OR organisation_id IS NULL)`, shortnames, organisationID)
+	if err != nil {
+		return nil, err
+	}
+	var rows []settingRow
+	if err := db.Select(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	// Global rows first, then the organisation's; within each, by id: the
+	// last row written for a name is the one that wins.
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].OrganisationID.Valid != rows[j].OrganisationID.Valid {
+			return !rows[i].OrganisationID.Valid
+		}
+		return rows[i].ID < rows[j].ID
+	})
+	for _, r := range rows {
+		// The comparison is collation-insensitive in SQL; keep the name the
+		// caller asked for.
+		for _, name := range shortnames {
+			if strings.EqualFold(name, r.Shortname) {
+				out[name] = r.Value
+			}
+		}
+	}
+	return out, nil
+}
+
+// HasTable reports whether schema.table exists (information_schema), for
+// tables that only some Elentra versions have, such as cron.
+func (db *DB) HasTable(ctx context.Context, schema, table string) (bool, error) {
+	var n int
+	err := db.Get(ctx, &n, `SELECT COUNT(*) FROM information_schema.tables
+		WHERE table_schema = ? AND table_name = ?`, schema, table)
+	if err != nil {
+		return false, fmt.Errorf("look up table %s.%s: %w", schema, table, err)
+	}
+	return n > 0, nil
+}
+
+// CronJob is a row of Elentra 1.22's cron table.
+type CronJob struct {
+	ID       int
+	Command  string
+	Schedule string
+	Active   bool
+}
+
+// MicrosoftJobMarker is what the commands of Elentra's own Teams jobs contain.
+const MicrosoftJobMarker = "artisan microsoft:"
+
+// ElentraCronJobs returns the rows of Elentra's cron table whose command runs
+// one of Elentra's own Microsoft jobs, ordered by id; none when the table does
+// not exist (Elentra before 1.22). The table's columns are not public beyond
+// command, schedule and active, so the row id is taken from whichever of id,
+// cron_id or job_id it has.
+func (db *DB) ElentraCronJobs(ctx context.Context) ([]CronJob, error) {
+	ok, err := db.HasTable(ctx, db.name, "cron")
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows, err := db.Queryx(ctx, `SELECT * FROM `+db.Table("cron")+` WHERE command LIKE ?`,
+		"%"+MicrosoftJobMarker+"%")
+	if err != nil {
+		return nil, fmt.Errorf("read cron jobs: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []CronJob
+	for rows.Next() {
+		m := map[string]any{}
+		if err := rows.MapScan(m); err != nil {
+			return nil, fmt.Errorf("read cron jobs: %w", err)
+		}
+		job := CronJob{
+			Command:  asString(m["command"]),
+			Schedule: asString(m["schedule"]),
+			Active:   isTrue(asString(m["active"])),
+		}
+		for _, k := range []string{"id", "cron_id", "job_id"} {
+			if v, ok := m[k]; ok {
+				fmt.Sscan(asString(v), &job.ID)
+				break
+			}
+		}
+		out = append(out, job)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read cron jobs: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func asString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case []byte:
+		return string(x)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+func isTrue(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "y", "on":
+		return true
+	}
+	return false
+}
