@@ -344,7 +344,6 @@ func phpNumber(s string) (string, bool) {
 	return "", false
 }
 
-
 // ParsePHPDefines reads the define() constants of a settings*.inc.php file.
 // `define('NAME', value)` and `define("NAME", value)` are recognised in any
 // statement position (also after `defined('NAME') or`); a constant defined twice

@@ -176,14 +176,14 @@ return array(
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"database.host":      "/var/run/mysqld/mysqld.sock",
-		"database.name":      "entrada",
-		"database.user":      "elentra",
-		"database.password":  "fake-db-password",
-		"database.auth_name": "elentra_auth", // the literal define wins over the array
-		"elentra.url":        "https://elentra.example.edu",
-		"elentra.timezone":   "America/Toronto",
-		"elentra.app_id":     "1",
+		"database.host":       "/var/run/mysqld/mysqld.sock",
+		"database.name":       "entrada",
+		"database.user":       "elentra",
+		"database.password":   "fake-db-password",
+		"database.auth_name":  "elentra_auth", // the literal define wins over the array
+		"elentra.url":         "https://elentra.example.edu",
+		"elentra.timezone":    "America/Toronto",
+		"elentra.app_id":      "1",
 		"microsoft.tenant_id": "00000000-0000-0000-0000-0000000000aa",
 		"microsoft.client_id": "00000000-0000-0000-0000-0000000000bb",
 		"microsoft.scopes":    "offline_access User.ReadBasic.All",
