@@ -12,6 +12,7 @@ import (
 	"github.com/dolthub/go-mysql-server/memory"
 	"github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/sirupsen/logrus"
 )
 
 // Start listens on 127.0.0.1 at a free port and serves an empty in-memory
@@ -19,6 +20,9 @@ import (
 // and drop databases. dsnPrefix is a go-sql-driver DSN without a database
 // ("root:@tcp(127.0.0.1:PORT)/"); stop closes the server and forgets its data.
 func Start(ctx context.Context) (dsnPrefix string, stop func(), err error) {
+	// go-mysql-server logs every connection at info level through logrus;
+	// tests and the demo want only its errors.
+	logrus.SetLevel(logrus.ErrorLevel)
 	provider := memory.NewDBProvider()
 	engine := sqle.NewDefault(provider)
 
