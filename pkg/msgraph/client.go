@@ -194,7 +194,13 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("graph: base url %q: must not carry a query or fragment", raw)
 	}
-	return u.JoinPath("v1.0"), nil
+	u = u.JoinPath("v1.0")
+	if !strings.HasPrefix(u.Path, "/") {
+		// JoinPath on a host-only URL yields "v1.0"; links are compared
+		// against the rooted form.
+		u.Path, u.RawPath = "/"+u.Path, ""
+	}
+	return u, nil
 }
 
 // sleepContext waits d or until ctx ends.
