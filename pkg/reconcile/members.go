@@ -1,0 +1,161 @@
+package reconcile
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Member is one membership listed by Graph.
+type Member struct {
+	MembershipID string
+	UserID       string
+	Owner        bool
+}
+
+// Person is a desired member: who, and in which role.
+type Person struct {
+	ProxyID int
+	Name    string
+	Role    Role
+}
+
+// TeamMembers is one Team's desired and actual membership.
+type TeamMembers struct {
+	CourseID int
+	Code     string
+	TeamID   string
+	// Desired maps Object IDs (lower-case) to people.
+	Desired map[string]Person
+	// Actual is what Graph listed; Listed is false when the listing failed.
+	Actual []Member
+	Listed bool
+	// Managed are the Object IDs (lower-case) this tool added.
+	Managed map[string]bool
+}
+
+// MembersInput is everything PlanMembers needs.
+type MembersInput struct {
+	Teams []TeamMembers
+	// AdminObjectID is the authorizing account: never removed or demoted.
+	AdminObjectID string
+	// Protected are other accounts never removed or demoted (the organiser
+	// mailbox, a fallback owner).
+	Protected []string
+	// RemoveUnmanaged: also remove members this tool did not add.
+	RemoveUnmanaged bool
+	// GuardPercent: removing more than this share of a Team in one run needs Force.
+	GuardPercent int
+	Force        bool
+}
+
+// Limits Microsoft sets on a Team (and Canvas refuses beyond).
+const (
+	MaxTeamMembers = 25000
+	MaxTeamOwners  = 100
+)
+
+// PlanMembers reconciles each Team with its course: adds (bulk, with roles),
+// promotions and demotions, removals — removals only of members this tool
+// added (unless RemoveUnmanaged), never of the authorizing account, never
+// when Graph's listing came back empty or failed, and not beyond the guard.
+func PlanMembers(in MembersInput) Plan {
+	var p Plan
+	protected := map[string]bool{strings.ToLower(in.AdminObjectID): true}
+	for _, id := range in.Protected {
+		protected[strings.ToLower(id)] = true
+	}
+	for _, t := range in.Teams {
+		planTeamMembers(&p, in, t, protected)
+	}
+	sortActions(p.Actions)
+	sortFindings(p.Findings)
+	return p
+}
+
+func planTeamMembers(p *Plan, in MembersInput, t TeamMembers, protected map[string]bool) {
+	owners, total := 0, 0
+	for id, d := range t.Desired {
+		if protected[id] {
+			continue
+		}
+		total++
+		if d.Role == RoleOwner {
+			owners++
+		}
+	}
+	if total > MaxTeamMembers || owners > MaxTeamOwners {
+		p.note(Finding{Kind: "team_too_large", Severity: Warning, CourseID: t.CourseID, Name: t.Code,
+			Message: fmt.Sprintf("the course has %d members and %d owners; a Team holds at most %d members and %d owners, so its membership is not synced",
+				total, owners, MaxTeamMembers, MaxTeamOwners),
+			Fix: "split the course's audience, or keep this course out of Teams"})
+		return
+	}
+	if !t.Listed {
+		p.note(Finding{Kind: "members_not_listed", Severity: Warning, CourseID: t.CourseID, Name: t.Code,
+			Message: "the Team's members could not be listed, so nothing is changed in it this run"})
+		return
+	}
+	actual := map[string]Member{}
+	for _, m := range t.Actual {
+		actual[strings.ToLower(m.UserID)] = m
+	}
+
+	var adds []MemberAdd
+	for _, id := range sortedKeys(t.Desired) {
+		d := t.Desired[id]
+		m, present := actual[id]
+		switch {
+		case !present:
+			adds = append(adds, MemberAdd{UserID: id, ProxyID: d.ProxyID, Role: d.Role})
+		case d.Role == RoleOwner && !m.Owner:
+			p.add(Action{Kind: KindSetRole, CourseID: t.CourseID, GroupID: t.TeamID, MembershipID: m.MembershipID,
+				UserID: id, ProxyID: d.ProxyID, Role: RoleOwner, Reason: d.Name + " is an owner of the course"})
+		case d.Role == RoleMember && m.Owner && !protected[id] && (t.Managed[id] || in.RemoveUnmanaged):
+			p.add(Action{Kind: KindSetRole, CourseID: t.CourseID, GroupID: t.TeamID, MembershipID: m.MembershipID,
+				UserID: id, ProxyID: d.ProxyID, Role: RoleMember, Reason: d.Name + " is no longer an owner of the course"})
+		}
+	}
+	if len(adds) > 0 {
+		p.add(Action{Kind: KindAddMembers, CourseID: t.CourseID, GroupID: t.TeamID, Adds: adds})
+	}
+
+	var removals []Action
+	for _, m := range t.Actual {
+		id := strings.ToLower(m.UserID)
+		if _, want := t.Desired[id]; want || protected[id] {
+			continue
+		}
+		if !t.Managed[id] && !in.RemoveUnmanaged {
+			continue // added by someone else: not ours to remove
+		}
+		removals = append(removals, Action{Kind: KindRemoveMember, CourseID: t.CourseID, GroupID: t.TeamID,
+			MembershipID: m.MembershipID, UserID: id, Reason: "no longer in the course"})
+	}
+	if len(removals) == 0 {
+		return
+	}
+	if len(t.Actual) == 0 {
+		return // an empty listing never causes removals (it cannot reach here, but says the rule)
+	}
+	pct := 100 * len(removals) / len(t.Actual)
+	if pct > in.GuardPercent && !in.Force {
+		p.note(Finding{Kind: "removal_guard", Severity: Warning, CourseID: t.CourseID, Name: t.Code,
+			Message: fmt.Sprintf("%s of %d (%d%%) would be removed, more than sync.removal_guard_percent (%d%%); none were",
+				plural(len(removals), "member", "members"), len(t.Actual), pct, in.GuardPercent),
+			Fix: "check the course's audience in Elentra; if the removals are right, run sync-members --force --course " + fmt.Sprint(t.CourseID)})
+		return
+	}
+	for _, r := range removals {
+		p.add(r)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

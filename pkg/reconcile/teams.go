@@ -1,0 +1,256 @@
+package reconcile
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Team states recorded in msteams_courses.state.
+const (
+	StateNone        = "none"
+	StateGroupIntent = "group_intent" // POST /groups about to be (or maybe) sent
+	StateGroup       = "group"        // group exists, no Team yet
+	StateTeam        = "team"
+	StateArchived    = "archived"
+	StateFailed      = "failed"
+)
+
+// Course is the desired side of one course: what Elentra says.
+type Course struct {
+	CourseID       int
+	OrganisationID int
+	Code, Name     string
+	Exists         bool // the courses row exists
+	Active         bool // course_active = 1
+	CurrentPeriod  bool // a curriculum period covers now
+	Enabled        bool // switched on (or sync.all_active_courses)
+	DisplayName    string
+	Description    string
+	MailNickname   string
+	// OwnerIDs are the Object IDs of the course's Elentra owners.
+	OwnerIDs []string
+	// OwnersWithoutID counts Elentra owners that have no Object ID yet.
+	OwnersWithoutID int
+}
+
+// TeamRecord is the actual side of one course: the tool's msteams_courses row.
+type TeamRecord struct {
+	CourseID        int
+	State           string
+	GroupID         string
+	DisplayName     string // the name last sent to Graph
+	DescriptionHash string // of the description last sent
+	Archived        bool
+}
+
+// TeamsInput is everything PlanTeams needs.
+type TeamsInput struct {
+	Courses []Course
+	Records map[int]TeamRecord
+	// CourseEnd is sync.course_end: keep or archive.
+	CourseEnd string
+	// AdminObjectID is the authorizing account, owner of what it creates.
+	AdminObjectID string
+	// OwnerRequired: a course without an Elentra owner gets no Team
+	// (application mode, where no account stands in as owner).
+	OwnerRequired bool
+}
+
+// MaxOwnersAtCreation: Graph binds at most 20 owners and members when a
+// group is created; the rest are added to the Team afterwards.
+const MaxOwnersAtCreation = 20
+
+// MaxDescription is a Team description's documented limit.
+const MaxDescription = 1024
+
+// HashText is the hash stored to notice a changed description.
+func HashText(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// PlanTeams decides, for every course in scope, whether its Team must be
+// created, renamed, archived or unarchived. Courses that are enabled but not
+// current, and courses without an owner, are findings.
+func PlanTeams(in TeamsInput) Plan {
+	var p Plan
+	seen := map[int]bool{}
+	for _, c := range in.Courses {
+		seen[c.CourseID] = true
+		rec, hasRec := in.Records[c.CourseID]
+		hasTeam := hasRec && (rec.State == StateTeam || rec.State == StateArchived) && rec.GroupID != ""
+		current := c.Exists && c.Active && c.CurrentPeriod
+		if !c.Enabled {
+			if hasTeam {
+				planCourseEnd(&p, in, c.CourseID, rec, "the course was disabled")
+			}
+			continue
+		}
+		if !current {
+			why := courseNotCurrent(c)
+			if hasTeam {
+				planCourseEnd(&p, in, c.CourseID, rec, why)
+			} else {
+				p.note(Finding{Kind: "course_not_current", Severity: Note, CourseID: c.CourseID, Name: c.Code,
+					Message: "no Team is created: " + why, Fix: "a Team is created once the course is active in a current curriculum period"})
+			}
+			continue
+		}
+		if len(c.OwnerIDs) == 0 {
+			msg := "the course has no Elentra owner with a Microsoft account"
+			if c.OwnersWithoutID > 0 {
+				msg = fmt.Sprintf("the course's %s no Microsoft Object ID", plural(c.OwnersWithoutID, "owner has", "owners have"))
+			}
+			if in.OwnerRequired && !hasTeam {
+				p.note(Finding{Kind: "no_owner", Severity: Warning, CourseID: c.CourseID, Name: c.Code,
+					Message: msg + "; no Team is created without one", Fix: "add a director or coordinator in Elentra, run sync-users or users link, or set sync.fallback_owner"})
+				continue
+			}
+			if !in.OwnerRequired {
+				p.note(Finding{Kind: "no_owner", Severity: Warning, CourseID: c.CourseID, Name: c.Code,
+					Message: msg + "; the authorizing account is its only owner", Fix: "add a director or coordinator in Elentra, then run sync-users or users link"})
+			}
+		}
+		desc := truncateRunes(c.Description, MaxDescription)
+		switch {
+		case !hasRec || rec.GroupID == "" || rec.State == StateNone || rec.State == StateGroupIntent || (rec.State == StateFailed && rec.GroupID == ""):
+			owners := creationOwners(in.AdminObjectID, c.OwnerIDs)
+			reason := "the course has no Team"
+			if hasRec && rec.State == StateGroupIntent {
+				reason = "a previous run may have created the group: it is looked up before creating"
+			}
+			p.add(Action{Kind: KindCreateTeam, CourseID: c.CourseID, DisplayName: c.DisplayName, Description: &desc,
+				MailNickname: c.MailNickname, OwnerIDs: owners, Reason: reason})
+		case rec.State == StateGroup || rec.State == StateFailed:
+			p.add(Action{Kind: KindCreateTeam, CourseID: c.CourseID, GroupID: rec.GroupID, DisplayName: c.DisplayName,
+				Description: &desc, MailNickname: c.MailNickname, Reason: "the group exists without its Team"})
+		default:
+			if rec.Archived || rec.State == StateArchived {
+				p.add(Action{Kind: KindUnarchive, CourseID: c.CourseID, GroupID: rec.GroupID, Reason: "the course is current again"})
+			}
+			renamed := c.DisplayName != rec.DisplayName
+			redescribed := HashText(desc) != rec.DescriptionHash
+			if renamed || redescribed {
+				a := Action{Kind: KindRenameTeam, CourseID: c.CourseID, GroupID: rec.GroupID}
+				var what []string
+				if renamed {
+					a.DisplayName = c.DisplayName
+					what = append(what, fmt.Sprintf("name %q → %q", rec.DisplayName, c.DisplayName))
+				}
+				if redescribed {
+					a.Description = &desc
+					what = append(what, "description changed")
+				}
+				a.Reason = strings.Join(what, "; ")
+				p.add(a)
+			}
+		}
+	}
+	// Records of courses no longer in scope (deleted, or out of the filter):
+	// the course has ended for the tool.
+	for id, rec := range in.Records {
+		if seen[id] {
+			continue
+		}
+		if (rec.State == StateTeam || rec.State == StateArchived) && rec.GroupID != "" {
+			planCourseEnd(&p, in, id, rec, "the course no longer exists in Elentra")
+		}
+	}
+	sortActions(p.Actions)
+	sortFindings(p.Findings)
+	return p
+}
+
+func courseNotCurrent(c Course) string {
+	switch {
+	case !c.Exists:
+		return "the course no longer exists in Elentra"
+	case !c.Active:
+		return "the course is inactive in Elentra"
+	default:
+		return "the course has no current curriculum period"
+	}
+}
+
+func planCourseEnd(p *Plan, in TeamsInput, courseID int, rec TeamRecord, why string) {
+	if in.CourseEnd != "archive" || rec.Archived || rec.State == StateArchived {
+		return
+	}
+	p.add(Action{Kind: KindArchiveTeam, CourseID: courseID, GroupID: rec.GroupID, Reason: why + " (sync.course_end: archive)"})
+}
+
+// creationOwners are the owners bound when the group is created: the
+// authorizing account first (it must be able to manage what it creates),
+// then Elentra's owners, at most MaxOwnersAtCreation in all.
+func creationOwners(admin string, owners []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range append([]string{admin}, owners...) {
+		if id == "" || seen[strings.ToLower(id)] {
+			continue
+		}
+		seen[strings.ToLower(id)] = true
+		out = append(out, id)
+		if len(out) == MaxOwnersAtCreation {
+			break
+		}
+	}
+	return out
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+// MailNickname is the deterministic nickname of a course's group, from the
+// organisation and course ids (so it is found again after any crash) and a
+// readable part from the course code. Graph allows at most 64 ASCII
+// characters without @ () \ [] " ; : <> , space (and . / ' are best avoided).
+func MailNickname(organisationID, courseID int, code string) string {
+	prefix := fmt.Sprintf("elentra-o%d-c%d", organisationID, courseID)
+	readable := SanitizeNickname(code)
+	if readable == "" {
+		return prefix
+	}
+	s := prefix + "-" + readable
+	if len(s) > 64 {
+		s = strings.TrimRight(s[:64], "-_")
+	}
+	return s
+}
+
+// SanitizeNickname keeps the characters a mailNickname may hold: accents are
+// folded to ASCII letters, everything else becomes '-', runs are collapsed.
+func SanitizeNickname(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFKD.String(s) {
+		switch {
+		case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(unicode.ToLower(r))
+			dash = false
+		case unicode.Is(unicode.Mn, r):
+			// a combining accent: dropped, its letter kept
+		case r == '_' || r == '-':
+			if !dash && b.Len() > 0 {
+				b.WriteRune(r)
+				dash = true
+			}
+		default:
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	return strings.TrimRight(b.String(), "-_")
+}
