@@ -338,11 +338,14 @@ func TestAuthorizeValidation(t *testing.T) {
 		mod  func(url.Values)
 		want string
 	}{
-		"no scope":          {func(v url.Values) { v.Del("scope") }, "invalid_request"},
-		"token flow":        {func(v url.Values) { v.Set("response_type", "token") }, "unsupported_response_type"},
-		"bad challenge":     {func(v url.Values) { v.Set("code_challenge", "short"); v.Set("code_challenge_method", "S256") }, "invalid_request"},
-		"foreign resource":  {func(v url.Values) { v.Set("scope", "https://foo.microsoft.com/mail.read") }, "invalid_scope"},
-		"bad method (PKCE)": {func(v url.Values) { v.Set("code_challenge", strings.Repeat("a", 43)); v.Set("code_challenge_method", "S512") }, "invalid_request"},
+		"no scope":         {func(v url.Values) { v.Del("scope") }, "invalid_request"},
+		"token flow":       {func(v url.Values) { v.Set("response_type", "token") }, "unsupported_response_type"},
+		"bad challenge":    {func(v url.Values) { v.Set("code_challenge", "short"); v.Set("code_challenge_method", "S256") }, "invalid_request"},
+		"foreign resource": {func(v url.Values) { v.Set("scope", "https://foo.microsoft.com/mail.read") }, "invalid_scope"},
+		"bad method (PKCE)": {func(v url.Values) {
+			v.Set("code_challenge", strings.Repeat("a", 43))
+			v.Set("code_challenge_method", "S512")
+		}, "invalid_request"},
 	} {
 		status, q := h.authorize(t, params(tc.mod))
 		if status != 302 || q.Get("error") != tc.want || q.Get("state") != "xyz" || q.Get("code") != "" {
