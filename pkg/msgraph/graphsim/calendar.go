@@ -371,9 +371,10 @@ func (s *Sim) enableOnlineMeeting(c *call, e *event, provider string) {
 	}
 	e.isOnlineMeeting = true
 	e.provider = "teamsForBusiness"
-	thread := strings.ReplaceAll(deterministicGUID(e.id, "meeting"), "-", "")
+	// Like real links, the meeting thread is the base64 of a GUID string.
+	thread := base64.StdEncoding.EncodeToString([]byte(deterministicGUID(e.id, "meeting")))
 	ctx := fmt.Sprintf(`{"Tid":"%s","Oid":"%s"}`, s.seed.TenantID, c.tok.userID)
-	e.joinURL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_" + base64.RawURLEncoding.EncodeToString([]byte(thread))[:48] +
+	e.joinURL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_" + thread +
 		"%40thread.v2/0?context=" + strings.ReplaceAll(url.QueryEscape(ctx), "%3A", "%3a")
 	e.joinAfterReads = s.faults.JoinURLAfterGets
 }
