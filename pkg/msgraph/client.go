@@ -74,7 +74,8 @@ type Options struct {
 	// MaxElapsed bounds the total time one request may spend retrying.
 	MaxElapsed time.Duration
 	// TeamCreate404Retries and TeamCreate404Delay govern PUT /groups/{id}/team
-	// right after the group was created (directory replication).
+	// right after the group was created (directory replication). A negative
+	// TeamCreate404Retries means no retry.
 	TeamCreate404Retries int
 	TeamCreate404Delay   time.Duration
 	// Concurrency caps the requests in flight across the client (0 = no cap).
@@ -89,7 +90,9 @@ type Options struct {
 }
 
 // Refresher is implemented by a token source that can be told its access
-// token was rejected and must be renewed now, before its expiry.
+// token was rejected and must be renewed now, before its expiry. The client
+// retries with the token ForceRefresh returns; later Token calls should
+// return it too (the implementation replaces what it caches).
 type Refresher interface {
 	ForceRefresh(ctx context.Context) (*oauth2.Token, error)
 }

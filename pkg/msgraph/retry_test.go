@@ -376,6 +376,57 @@ func TestDryRunRefusesWritesBeforeSending(t *testing.T) {
 	}
 }
 
+func TestAcquireBlocksWhenAMailboxIsFull(t *testing.T) {
+	c := New(Options{MailboxConcurrency: 2})
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	r1, err1 := c.acquire(ctx, []string{"u1"})
+	r2, err2 := c.acquire(ctx, []string{"u1"})
+	if err1 != nil || err2 != nil {
+		t.Fatalf("acquire under the cap: %v, %v", err1, err2)
+	}
+	// Full: with no slot free only the cancelled context can answer.
+	if _, err := c.acquire(cancelled, []string{"u1"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("third acquire on u1 = %v, want it to wait (and see the cancellation)", err)
+	}
+	// Another mailbox has its own slots.
+	r3, err := c.acquire(ctx, []string{"u2"})
+	if err != nil {
+		t.Fatalf("acquire on u2: %v", err)
+	}
+	r3()
+	r1()
+	r4, err := c.acquire(ctx, []string{"u1"})
+	if err != nil {
+		t.Fatalf("acquire after a release: %v", err)
+	}
+	r4()
+	r2()
+}
+
+func TestRequestMailboxes(t *testing.T) {
+	get := newRequest(http.MethodGet, "/users/u1/events/e1", nil)
+	if got := get.mailboxes(); !reflect.DeepEqual(got, []string{"u1"}) {
+		t.Errorf("event GET mailboxes %v, want [u1]", got)
+	}
+	batch, _ := newRequest(http.MethodPost, "/$batch", nil).withBody(map[string]any{"requests": []map[string]string{
+		{"id": "1", "method": "GET", "url": "/users/u2/calendarView?startDateTime=x"},
+		{"id": "2", "method": "GET", "url": "/me/events/e1"},
+		{"id": "3", "method": "GET", "url": "/users/u2/events/e2"},
+		{"id": "4", "method": "GET", "url": "/teams/t1/members"},
+	}})
+	if got := batch.mailboxes(); !reflect.DeepEqual(got, []string{"me", "u2"}) {
+		t.Errorf("batch mailboxes %v, want [me u2]", got)
+	}
+	if got := newRequest(http.MethodGet, "/teams/t1", nil).mailboxes(); got != nil {
+		t.Errorf("team GET mailboxes %v, want none", got)
+	}
+}
+
+// TestMailboxAndGlobalConcurrencyCaps checks that requests do run in
+// parallel up to each cap. (That they never exceed it is checked without
+// timing by TestAcquireBlocksWhenAMailboxIsFull.)
 func TestMailboxAndGlobalConcurrencyCaps(t *testing.T) {
 	tests := []struct {
 		name string

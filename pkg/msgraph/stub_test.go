@@ -31,7 +31,9 @@ func (s staticTokens) Token() (*oauth2.Token, error) {
 	return &oauth2.Token{AccessToken: s.token, TokenType: "Bearer"}, nil
 }
 
-// refreshingTokens gives current until ForceRefresh switches it to next.
+// refreshingTokens gives current from Token, like a cache that has not yet
+// noticed the token was revoked, and next from ForceRefresh: only a client
+// that retries with the token ForceRefresh returned gets through.
 type refreshingTokens struct {
 	mu        sync.Mutex
 	current   string
@@ -49,8 +51,7 @@ func (r *refreshingTokens) ForceRefresh(context.Context) (*oauth2.Token, error) 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.refreshes++
-	r.current = r.next
-	return &oauth2.Token{AccessToken: r.current, TokenType: "Bearer"}, nil
+	return &oauth2.Token{AccessToken: r.next, TokenType: "Bearer"}, nil
 }
 
 // fakeClock is the injected Clock and Sleep: Sleep records the wait and moves

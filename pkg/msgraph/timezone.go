@@ -20,7 +20,10 @@ const graphDateTime = "2006-01-02T15:04:05"
 
 // Time reads the wall-clock time in its named zone: "UTC", an IANA name or a
 // Windows name this package maps (WindowsZoneToIANA). Another name is an
-// error that says so, never a silent guess.
+// error that says so, never a silent guess. A wall-clock time in the hour a
+// zone repeats when summer time ends names two instants; which one Time
+// returns is not defined (time.ParseInLocation), so compare such events in
+// UTC (ask Graph for UTC by leaving the Prefer zone unset).
 func (d DateTimeTimeZone) Time() (time.Time, error) {
 	loc, err := LoadZone(d.TimeZone)
 	if err != nil {
