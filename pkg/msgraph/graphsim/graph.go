@@ -206,9 +206,6 @@ func writeReply(w http.ResponseWriter, status int, hdr http.Header, body []byte)
 			w.Header().Add(k, v)
 		}
 	}
-	if body == nil && hdr.Get("Content-Type") == "" {
-		w.Header().Set("Content-Length", "0")
-	}
 	w.WriteHeader(status)
 	w.Write(body)
 }

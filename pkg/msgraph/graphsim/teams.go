@@ -212,6 +212,9 @@ func (s *Sim) postTeam(c *call) *reply {
 	if tmpl == "" {
 		return c.bad("A template is required: set template@odata.bind, e.g. https://graph.microsoft.com/v1.0/teamsTemplates('standard').")
 	}
+	if unescaped, err := url.PathUnescape(tmpl); err == nil {
+		tmpl = unescaped // teamsTemplates(%27standard%27) names the same template
+	}
 	m := templateRef.FindStringSubmatch(tmpl)
 	if m == nil {
 		return c.bad(fmt.Sprintf("Invalid template binding '%s'.", tmpl))

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -336,5 +337,47 @@ func TestMembersPagingAndJoinedTeams(t *testing.T) {
 	}
 	if got := h.do("GET", "/v1.0/users/"+aliceID+"/joinedTeams", nil).values(); len(got) != 1 || got[0]["id"] != tid {
 		t.Errorf("alice's joinedTeams = %v", got)
+	}
+}
+
+func TestTeamFromGroupWithoutOwner(t *testing.T) {
+	h := newHarness(t, Options{})
+	gid := h.createGroup("NOOWNER-1")
+	// No Graph route removes a group's last owner here, so drop it directly.
+	h.sim.mu.Lock()
+	h.sim.groups[gid].memberships = nil
+	h.sim.mu.Unlock()
+	expectError(t, h.do("POST", "/v1.0/teams", map[string]any{"template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates('standard')",
+		"group@odata.bind": "https://graph.microsoft.com/v1.0/groups('" + gid + "')"}), 400, "BadRequest")
+	expectError(t, h.do("PUT", "/v1.0/groups/"+gid+"/team", map[string]any{}), 400, "BadRequest")
+}
+
+func TestConcurrentClients(t *testing.T) {
+	h := newHarness(t, Options{})
+	tid := h.createTeam("CONC-1")
+	start := time.Date(2025, 3, 12, 14, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			tx := fmt.Sprintf("tx-%d", i%4) // four distinct events, each posted four times
+			if r := h.do("POST", "/v1.0/me/events", eventBody("Concurrent", tx, start, "UTC")); r.status != 201 {
+				errs <- fmt.Sprintf("event %d: %d", i, r.status)
+			}
+			if r := h.do("POST", "/v1.0/teams/"+tid+"/members/add", map[string]any{"values": []any{member(aliceID), member(bobID)}}); r.status != 200 {
+				errs <- fmt.Sprintf("members %d: %d", i, r.status)
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	st := h.sim.State()
+	if len(st.Events) != 4 || len(st.Teams[0].Members) != 3 {
+		t.Errorf("after concurrent retries: %d events, %d members; want 4 and 3", len(st.Events), len(st.Teams[0].Members))
 	}
 }
