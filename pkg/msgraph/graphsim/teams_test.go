@@ -205,6 +205,8 @@ func TestPostTeamValidation(t *testing.T) {
 	plain := member(aliceID)
 	plain["@odata.type"] = "microsoft.graph.aadUserConversationMember"
 	expectStatus(t, h.do("POST", "/v1.0/teams", map[string]any{"template@odata.bind": tmpl, "displayName": "Plain", "members": []any{plain}}), 202)
+	expectStatus(t, h.do("POST", "/v1.0/teams", map[string]any{"template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates(%27standard%27)", "displayName": "Escaped"}), 202)
+	expectError(t, h.do("POST", "/v1.0/teams", map[string]any{"template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates('nonesuch')", "displayName": "X"}), 404, "NotFound")
 
 	app, _ := h.sim.IssueToken("", nil)
 	h.token = app
