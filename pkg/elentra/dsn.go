@@ -62,12 +62,10 @@ func DSN(db config.Database) (string, error) {
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
-	if cfg.Collation == "" || cfg.Params["charset"] == "" {
-		cfg.Collation = Collation
-		if cfg.Params == nil {
-			cfg.Params = map[string]string{}
+	if cfg.Collation == "" {
+		if err := cfg.Apply(mysql.Charset("utf8mb4", Collation)); err != nil {
+			return "", fmt.Errorf("database connection charset: %w", err)
 		}
-		cfg.Params["charset"] = "utf8mb4"
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DialTimeout
