@@ -57,7 +57,10 @@ var teamFromGroupBody = map[string]any{
 // Right after the group was created the call may answer 404 (replication):
 // it is retried TeamCreate404Retries times, TeamCreate404Delay apart. A 409
 // means the group already has its team (perhaps made by an attempt whose 404
-// lied): the team is fetched and returned.
+// lied): the team is fetched and returned. That new team can itself be hidden
+// by replication for a while; its 404s are waited out with the same retries,
+// and if it stays hidden a Team holding only its id is returned, since the
+// 409 proved it exists.
 func (c *Client) CreateTeamFromGroup(ctx context.Context, groupID string) (*Team, error) {
 	if groupID == "" {
 		return nil, errorf(http.MethodPut, "/groups", "empty group id")
@@ -74,7 +77,7 @@ func (c *Client) CreateTeamFromGroup(ctx context.Context, groupID string) (*Team
 		case err == nil:
 			return &t, nil
 		case IsConflict(err):
-			return c.GetTeam(ctx, groupID)
+			return c.teamAfterConflict(ctx, groupID, retry)
 		case isStatus(err, http.StatusNotFound) && retry < c.opts.TeamCreate404Retries:
 			c.countRetry()
 			if err := c.opts.Sleep(ctx, c.opts.TeamCreate404Delay); err != nil {
@@ -82,6 +85,26 @@ func (c *Client) CreateTeamFromGroup(ctx context.Context, groupID string) (*Team
 			}
 		default:
 			return nil, err
+		}
+	}
+}
+
+// teamAfterConflict reads the team a 409 said exists, waiting out 404s with
+// the replication retries the PUT left unused.
+func (c *Client) teamAfterConflict(ctx context.Context, groupID string, retriesUsed int) (*Team, error) {
+	for retry := retriesUsed; ; retry++ {
+		t, err := c.GetTeam(ctx, groupID)
+		switch {
+		case err == nil:
+			return t, nil
+		case !isStatus(err, http.StatusNotFound):
+			return nil, err
+		case retry >= c.opts.TeamCreate404Retries:
+			return &Team{ID: groupID}, nil
+		}
+		c.countRetry()
+		if err := c.opts.Sleep(ctx, c.opts.TeamCreate404Delay); err != nil {
+			return nil, fmt.Errorf("graph: GET /teams/{id}: %w", err)
 		}
 	}
 }

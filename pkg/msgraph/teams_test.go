@@ -69,6 +69,45 @@ func TestCreateTeamFromGroupConflictFetchesExistingTeam(t *testing.T) {
 	}
 }
 
+func TestCreateTeamFromGroupConflictWaitsOutTheTeamsReplication(t *testing.T) {
+	notYet := graphErrorJSON("NotFound", "No team found with Group Id g1")
+	stub := newStub(t,
+		step{method: "PUT", path: "/groups/g1/team", body: teamSettingsBody, status: 404, reply: notYet},
+		step{method: "PUT", path: "/groups/g1/team", body: teamSettingsBody, status: 409, reply: graphErrorJSON("Conflict", "Team already exists")},
+		// The team the 404 made is not readable yet either.
+		step{method: "GET", path: "/teams/g1", status: 404, reply: notYet},
+		step{method: "GET", path: "/teams/g1", status: 200, reply: `{"id":"g1","displayName":"MED101 Anatomy","isArchived":false}`},
+	)
+	clock := newFakeClock()
+	c := newTestClient(stub.srv, clock, nil)
+	team, err := c.CreateTeamFromGroup(context.Background(), "g1")
+	if err != nil || team.ID != "g1" || team.DisplayName != "MED101 Anatomy" {
+		t.Fatalf("CreateTeamFromGroup = %+v, %v; want the team once readable", team, err)
+	}
+	if got, want := clock.Sleeps(), durations(10, 10); !reflect.DeepEqual(got, want) {
+		t.Errorf("waits %v, want %v", got, want)
+	}
+}
+
+func TestCreateTeamFromGroupConflictWithTeamStillHidden(t *testing.T) {
+	notYet := graphErrorJSON("NotFound", "No team found with Group Id g1")
+	steps := []step{{method: "PUT", path: "/groups/g1/team", body: teamSettingsBody, status: 409, reply: graphErrorJSON("Conflict", "Team already exists")}}
+	for range 4 {
+		steps = append(steps, step{method: "GET", path: "/teams/g1", status: 404, reply: notYet})
+	}
+	stub := newStub(t, steps...)
+	clock := newFakeClock()
+	c := newTestClient(stub.srv, clock, nil)
+	team, err := c.CreateTeamFromGroup(context.Background(), "g1")
+	// The 409 proved the team exists: a GET that cannot see it yet is no failure.
+	if err != nil || team == nil || team.ID != "g1" {
+		t.Fatalf("CreateTeamFromGroup = %+v, %v; want the team by its id", team, err)
+	}
+	if got := len(clock.Sleeps()); got != 3 {
+		t.Errorf("%d waits, want 3", got)
+	}
+}
+
 func operationJSON(status, errJSON string) string {
 	return fmt.Sprintf(`{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#teams('a40210cd-0060-4b91-aaa1-a44e0853d979')/operations/$entity",
 		"id":"d708ecb3-3325-4f6e-a0f7-2f982901b856","operationType":"createTeam","createdDateTime":"2022-10-31T12:50:44.0819314Z",
