@@ -286,4 +286,10 @@ func TestEveryMappedWindowsZoneLoads(t *testing.T) {
 	if iana, ok := WindowsZoneToIANA("eastern standard time"); !ok || iana != "America/New_York" {
 		t.Errorf("case-insensitive lookup = %q, %v", iana, ok)
 	}
+	// Exchange still offers these legacy ids ("(UTC-02:00) Mid-Atlantic - Old").
+	for _, legacy := range []string{"Mid-Atlantic Standard Time", "Kamchatka Standard Time"} {
+		if _, err := LoadZone(legacy); err != nil {
+			t.Errorf("LoadZone(%q): %v", legacy, err)
+		}
+	}
 }

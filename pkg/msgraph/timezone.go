@@ -228,4 +228,9 @@ var windowsZones = map[string]string{
 	"Tonga Standard Time":             "Pacific/Tongatapu",
 	"Samoa Standard Time":             "Pacific/Apia",
 	"Line Islands Standard Time":      "Pacific/Kiritimati",
+
+	// Ids CLDR no longer maps but Windows, and so Exchange's
+	// supportedTimeZones, still list as "… - Old"; CLDR's last mapping.
+	"Mid-Atlantic Standard Time": "Etc/GMT+2",
+	"Kamchatka Standard Time":    "Asia/Kamchatka",
 }

@@ -125,6 +125,7 @@ type env struct {
 	clock  *clock
 	tokens *simTokens
 	client *msgraph.Client
+	opts   msgraph.Options // the client's options, for a second client
 	ctx    context.Context
 }
 
@@ -162,7 +163,15 @@ func newEnv(t *testing.T, opts graphsim.Options, mod func(*msgraph.Options)) *en
 	if mod != nil {
 		mod(&copts)
 	}
-	return &env{t: t, sim: sim, srv: srv, clock: clk, tokens: tokens, client: msgraph.New(copts), ctx: context.Background()}
+	return &env{t: t, sim: sim, srv: srv, clock: clk, tokens: tokens, client: msgraph.New(copts), opts: copts, ctx: context.Background()}
+}
+
+// clientWith returns another client on the same simulator, clock and
+// tokens, its options adjusted by mod.
+func (e *env) clientWith(mod func(*msgraph.Options)) *msgraph.Client {
+	opts := e.opts
+	mod(&opts)
+	return msgraph.New(opts)
 }
 
 // log returns the simulator's request log without the identity endpoints.
