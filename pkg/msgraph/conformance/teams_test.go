@@ -94,11 +94,11 @@ func TestTeamCreateWithPostFromTemplateAndFromGroup(t *testing.T) {
 	}
 
 	g := e.newGroup("elentra-course-302")
-	fromGroup := must(e.client.CreateTeam(e.ctx, msgraph.TeamCreate{GroupID: g.ID}))(t)
+	fromGroup := must(e.client.CreateTeam(e.ctx, msgraph.TeamCreate{GroupID: g.ID, Description: "Elentra course 302"}))(t)
 	if fromGroup != g.ID {
 		t.Errorf("CreateTeam(group) = %s, want the group id %s", fromGroup, g.ID)
 	}
-	if got := must(e.client.GetTeam(e.ctx, g.ID))(t); got.DisplayName != "Course elentra-course-302" {
+	if got := must(e.client.GetTeam(e.ctx, g.ID))(t); got.DisplayName != "Course elentra-course-302" || got.Description != "Elentra course 302" {
 		t.Errorf("team on the group = %+v", got)
 	}
 	// The group has its team now: POST /teams again is a conflict, not a second team.

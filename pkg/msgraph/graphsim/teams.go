@@ -231,7 +231,10 @@ func (s *Sim) postTeam(c *call) *reply {
 		return rp
 	}
 	if present(obj, "group@odata.bind") {
-		for _, k := range []string{"displayName", "visibility", "specialization", "members", "description"} {
+		// team-post.md, Example 4: the team inherits the group's display
+		// name, visibility, specialization and members; those are errors,
+		// a description is not.
+		for _, k := range []string{"displayName", "visibility", "specialization", "members"} {
 			if present(obj, k) {
 				return c.bad(fmt.Sprintf("'%s' cannot be set when creating a team from a group (group@odata.bind).", k))
 			}
@@ -254,7 +257,11 @@ func (s *Sim) postTeam(c *call) *reply {
 		if !g.hasOwner() {
 			return c.bad("The group has no owner; a team needs at least one owner.")
 		}
-		return s.startTeamCreation(c, g, specialization, obj)
+		rp := s.startTeamCreation(c, g, specialization, obj)
+		if desc, has := getString(obj, "description"); has && g.team != nil {
+			g.description = desc // a failed operation changes nothing
+		}
+		return rp
 	}
 	name, _ := getString(obj, "displayName")
 	if strings.TrimSpace(name) == "" {

@@ -140,6 +140,15 @@ func TestOperationDefaultsAndFailure(t *testing.T) {
 	expectError(t, h.do("POST", "/v1.0/teams", map[string]any{"template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates('standard')",
 		"group@odata.bind": "https://graph.microsoft.com/v1.0/groups('" + gid + "')"}), 409, "Conflict")
 
+	// A description may come with the group binding (only displayName,
+	// visibility, specialization and members are inherited and refused).
+	described := h.createGroup("OPS-3")
+	expectStatus(t, h.do("POST", "/v1.0/teams", map[string]any{"template@odata.bind": "https://graph.microsoft.com/v1.0/teamsTemplates('standard')",
+		"group@odata.bind": "https://graph.microsoft.com/v1.0/groups('" + described + "')", "description": "Histology, 2025"}), 202)
+	if d := h.do("GET", "/v1.0/teams/"+described, nil).str("description"); d != "Histology, 2025" {
+		t.Errorf("description of a team made from a group = %q", d)
+	}
+
 	// One second of clock time finishes an operation at its first poll.
 	r = h.do("POST", "/v1.0/teams/"+gid+"/archive", nil)
 	expectStatus(t, r, 202)
