@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+	"github.com/spf13/pflag"
 )
 
 // Directories under the output directory, as .goreleaser.yaml reads them.
@@ -86,6 +87,8 @@ func ManPages(root *cobra.Command, opts Options) ([]File, error) {
 		Source:  strings.TrimSpace(root.Name() + " " + opts.Version),
 		Manual:  root.Name() + " manual",
 	}
+	restore := escapeProse(root)
+	defer restore()
 	var pages []File
 	var walk func(c *cobra.Command) error
 	walk = func(c *cobra.Command) error {
@@ -151,6 +154,49 @@ func prepare(root *cobra.Command) {
 		}
 	}
 	walk(root)
+}
+
+// cobra hands descriptions and flag usages to md2man as Markdown, where the
+// help text is plain prose: ELENTRA_TEAMS_* and *_file would lose their
+// underscores and stars to emphasis.
+var (
+	proseEscaper = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "<", `\<`, ">", `\>`, "#", `\#`)
+	// Backquotes in a flag's usage name its value (`FILE`) and stay.
+	usageEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "<", `\<`, ">", `\>`, "#", `\#`)
+)
+
+// escapeProse escapes the descriptions and flag usages of the tree for
+// Markdown and returns the function that puts the originals back. Flags
+// inherited by several commands are one value, so each is escaped once.
+func escapeProse(root *cobra.Command) (restore func()) {
+	type saved struct{ short, long string }
+	commands := map[*cobra.Command]saved{}
+	usages := map[*pflag.Flag]string{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		commands[c] = saved{c.Short, c.Long}
+		c.Short, c.Long = proseEscaper.Replace(c.Short), proseEscaper.Replace(c.Long)
+		for _, fs := range []*pflag.FlagSet{c.LocalFlags(), c.InheritedFlags()} {
+			fs.VisitAll(func(f *pflag.Flag) {
+				if _, done := usages[f]; !done {
+					usages[f] = f.Usage
+					f.Usage = usageEscaper.Replace(f.Usage)
+				}
+			})
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	return func() {
+		for c, s := range commands {
+			c.Short, c.Long = s.short, s.long
+		}
+		for f, u := range usages {
+			f.Usage = u
+		}
+	}
 }
 
 // gzipped compresses a page with no name or time in the gzip header, so the

@@ -84,6 +84,39 @@ func TestManPagesNamesAndContent(t *testing.T) {
 	}
 }
 
+// TestManPagesKeepProse: help text is prose, not Markdown, so underscores
+// and stars reach the page as written, and the tree is left as it was for
+// the completions generated from it next.
+func TestManPagesKeepProse(t *testing.T) {
+	root := toyTree()
+	root.Long = "Set ELENTRA_TEAMS_DATABASE_HOST, or the *_file keys, or [brackets] and <angles>."
+	root.PersistentFlags().String("settings", "", "Elentra's settings*.inc.php `FILE` (from a_b_c)")
+	pages, err := ManPages(root, Options{Version: "1.2.3", Date: pageDate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages {
+		text := gunzip(t, p.Data)
+		if p.Name == "tool.1.gz" {
+			for _, want := range []string{"ELENTRA_TEAMS_DATABASE_HOST, or the *_file keys, or [brackets] and <angles>"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("%s lacks %q:\n%s", p.Name, want, text)
+				}
+			}
+		}
+		// the flag is inherited: every page shows its usage, escaped once
+		if !strings.Contains(text, "settings*\\&.inc.php \\fBFILE\\fR (from a_b_c)") {
+			t.Errorf("%s renders the flag usage wrong:\n%s", p.Name, text)
+		}
+	}
+	if root.Long != "Set ELENTRA_TEAMS_DATABASE_HOST, or the *_file keys, or [brackets] and <angles>." {
+		t.Errorf("the tree keeps the escaped description %q", root.Long)
+	}
+	if u := root.PersistentFlags().Lookup("settings").Usage; u != "Elentra's settings*.inc.php `FILE` (from a_b_c)" {
+		t.Errorf("the tree keeps the escaped usage %q", u)
+	}
+}
+
 // TestManPagesAreReproducible: a rebuild of the same commit gives the same
 // bytes, whatever the clock says, so the packages' checksums are stable.
 func TestManPagesAreReproducible(t *testing.T) {
