@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -62,7 +63,9 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	fs.BoolVar(&f.NoTeamsForBusiness, "fault-no-teams-for-business", false, "calendars cannot host Teams meetings")
 	fs.StringVar(&f.NicknamePolicy.Prefix, "nickname-prefix", "", "group naming policy prefix")
 	fs.StringVar(&f.NicknamePolicy.Suffix, "nickname-suffix", "", "group naming policy suffix")
-	fs.DurationVar(&f.Latency, "latency", 0, "delay every Graph answer by this much")
+	fs.BoolVar(&s.opts.Limits.Enabled, "limits", false, "enforce Microsoft's throttling limits (Teams rates, per-team rate, Outlook mailbox concurrency, directory writes)")
+	fs.DurationVar(&s.opts.Latency, "latency", 0, "delay every Graph request by this much (real time, divided by --time-scale)")
+	fs.Float64Var(&s.opts.TimeScale, "time-scale", 1, "run Microsoft's time this many times faster: limits refill and Retry-After and latency shrink alike")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
@@ -79,6 +82,12 @@ func parseFlags(args []string, stderr io.Writer) (settings, error) {
 	}
 	if s.opts.PageSize < 1 {
 		return s, fmt.Errorf("--page-size must be at least 1")
+	}
+	if s.opts.TimeScale <= 0 || math.IsInf(s.opts.TimeScale, 0) || math.IsNaN(s.opts.TimeScale) {
+		return s, fmt.Errorf("--time-scale must be a positive number, not %v", s.opts.TimeScale)
+	}
+	if s.opts.Latency < 0 {
+		return s, fmt.Errorf("--latency must not be negative")
 	}
 	f.BulkAddFailUserIDs = bulkFail
 	f.NoMailboxUserIDs = noMailbox

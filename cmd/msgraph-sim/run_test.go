@@ -28,10 +28,24 @@ func TestParseFlags(t *testing.T) {
 	if !reflect.DeepEqual(f.BulkAddFailUserIDs, []string{"u1", "u2", "u3"}) || !reflect.DeepEqual(f.NoMailboxUserIDs, []string{"u9"}) {
 		t.Errorf("lists = %v %v", f.BulkAddFailUserIDs, f.NoMailboxUserIDs)
 	}
+	if s.opts.Limits.Enabled || s.opts.Latency != 0 || s.opts.TimeScale != 1 {
+		t.Errorf("defaults: limits %v, latency %v, time scale %v; want off, 0, 1", s.opts.Limits.Enabled, s.opts.Latency, s.opts.TimeScale)
+	}
+	s, err = parseFlags([]string{"--seed", "testdata/seed.json", "--limits", "--latency", "50ms", "--time-scale", "10"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.opts.Limits.Enabled || s.opts.Latency != 50*time.Millisecond || s.opts.TimeScale != 10 {
+		t.Errorf("limits %v, latency %v, time scale %v", s.opts.Limits.Enabled, s.opts.Latency, s.opts.TimeScale)
+	}
 	for _, bad := range [][]string{
 		{},
 		{"--seed", "x.json", "--retry-after-form", "minutes"},
 		{"--seed", "x.json", "--page-size", "0"},
+		{"--seed", "x.json", "--time-scale", "0"},
+		{"--seed", "x.json", "--time-scale", "-2"},
+		{"--seed", "x.json", "--time-scale", "NaN"},
+		{"--seed", "x.json", "--latency", "-1s"},
 		{"--seed", "x.json", "extra"},
 		{"--seed", "x.json", "--no-such-flag"},
 	} {

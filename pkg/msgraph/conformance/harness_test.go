@@ -75,6 +75,13 @@ func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
+// Advance moves the clock without counting as a wait of the client.
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
 func (c *clock) Sleeps() []time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -303,3 +303,38 @@ func must2[A, B any](a A, b B, err error) func(testing.TB) (A, B) {
 		return a, b
 	}
 }
+
+// With Microsoft's limits on, a burst on one team (4 requests a second) is
+// throttled; the client waits every Retry-After out and the run completes.
+// At time scale 10 the run has the same shape with waits ten times shorter.
+func TestClientUnderMicrosoftLimits(t *testing.T) {
+	for _, scale := range []float64{1, 10} {
+		t.Run(fmt.Sprint("scale ", scale), func(t *testing.T) {
+			e := newEnv(t, graphsim.Options{Limits: graphsim.Limits{Enabled: true}, TimeScale: scale}, nil)
+			id := e.newTeam("elentra-course-961")
+			e.clock.Advance(time.Minute) // every bucket full again
+			start := len(e.graphLog())
+			for range 12 {
+				must(e.client.GetTeam(e.ctx, id))(t)
+			}
+			log := e.graphLog()[start:]
+			var statuses []int
+			for _, l := range log {
+				statuses = append(statuses, l.Status)
+			}
+			want := []int{200, 200, 200, 200, 429, 200, 200, 200, 200, 429, 200, 200, 200, 200}
+			if !slices.Equal(statuses, want) {
+				t.Errorf("statuses = %v, want %v", statuses, want)
+			}
+			announced := time.Duration(float64(time.Second) / scale)
+			assertWaitsHonoured(t, log, announced)
+			if got := e.clock.Sleeps(); !slices.Equal(got, []time.Duration{announced, announced}) {
+				t.Errorf("waits = %v, want two of %v", got, announced)
+			}
+			c := e.sim.Counters()
+			if c.ThrottledByLimit["PerTeam"] != 2 || c.Throttled != e.client.Stats().Throttled {
+				t.Errorf("simulator throttled %d (%v), client counted %d", c.Throttled, c.ThrottledByLimit, e.client.Stats().Throttled)
+			}
+		})
+	}
+}

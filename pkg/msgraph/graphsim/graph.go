@@ -45,6 +45,11 @@ type call struct {
 	requestID       string
 	clientRequestID string
 	inBatch         bool
+
+	pathKnown bool   // the path names a resource, whatever the method
+	admitted  bool   // prepared and through the mailbox gate
+	early     *reply // the answer decided on arrival (bad path, token, mailbox full)
+	slot      string // the mailbox slot held while in flight
 }
 
 // reply is a handler's answer before headers are finalised.
@@ -167,20 +172,31 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request) {
 	escaped := strings.TrimPrefix(r.URL.EscapedPath(), "/v1.0")
 	c := &call{method: r.Method, rawPath: escaped, query: r.URL.Query(), header: r.Header, body: body,
 		base: baseURL(r), clientRequestID: r.Header.Get("client-request-id")}
-	if d := s.Faults().Latency; d > 0 {
-		s.sleep(r, d)
-	}
 	if strings.EqualFold(strings.Trim(escaped, "/"), "$batch") {
+		s.pause(r, c)
 		s.serveBatch(w, c)
 		return
 	}
+	// A request is in flight from its arrival to its answer: the mailbox
+	// gate admits it on arrival, the latency passes, then it is served.
+	s.mu.Lock()
+	s.admit(c)
+	s.mu.Unlock()
+	s.pause(r, c)
 	s.mu.Lock()
 	status, hdr, out := s.dispatch(c)
+	s.leaveMailbox(c.slot)
 	s.mu.Unlock()
 	writeReply(w, status, hdr, out)
 }
 
-func (s *Sim) sleep(r *http.Request, d time.Duration) {
+// pause is the time a request spends in flight: the latency (real time,
+// shortened by the time scale) and, for tests, the mailbox hold hook.
+func (s *Sim) pause(r *http.Request, c *call) {
+	if c.slot != "" && s.onMailboxHold != nil {
+		s.onMailboxHold()
+	}
+	d := s.latency()
 	if d <= 0 {
 		return
 	}
@@ -190,6 +206,12 @@ func (s *Sim) sleep(r *http.Request, d time.Duration) {
 	case <-t.C:
 	case <-r.Context().Done():
 	}
+}
+
+// latency is the real time each request waits: Options.Latency at the
+// time scale.
+func (s *Sim) latency() time.Duration {
+	return time.Duration(float64(s.opts.Latency) / s.timeScale)
 }
 
 func baseURL(r *http.Request) string {
@@ -239,25 +261,44 @@ func encodeQuery(q url.Values) string {
 	return strings.ReplaceAll(q.Encode(), "%24", "$")
 }
 
-func (s *Sim) run(c *call) *reply {
+// prepare parses and routes c and checks its token: what is known of a
+// request on arrival. A non-nil reply ends the call.
+func (s *Sim) prepare(c *call) *reply {
 	segs, fnArgs, err := splitPath(c.rawPath)
 	if err != nil {
 		return gerr(400, "BadRequest", "Invalid request URL.")
 	}
 	c.segs, c.fnArgs = segs, fnArgs
 	c.path = "/" + strings.Join(segs, "/")
-	rt, params, pathKnown := s.match(c)
-	c.rt, c.params = rt, params
-
+	c.rt, c.params, c.pathKnown = s.match(c)
 	// Authentication comes first, as on Graph: no token, no information.
-	if rp := s.authenticate(c); rp != nil {
-		return rp
+	return s.authenticate(c)
+}
+
+// admit prepares c and passes it through its mailbox's concurrency gate
+// (s.mu held); c.early holds the answer when either turns it away.
+func (s *Sim) admit(c *call) {
+	c.admitted = true
+	if c.early = s.prepare(c); c.early == nil {
+		c.slot, c.early = s.enterMailbox(c)
 	}
+}
+
+func (s *Sim) run(c *call) *reply {
+	if !c.admitted {
+		// A $batch item: it arrives, runs and leaves in one go.
+		s.admit(c)
+		defer s.leaveMailbox(c.slot)
+	}
+	if c.early != nil {
+		return c.early
+	}
+	rt, segs := c.rt, c.segs
 	if rp := s.injectedFault(c); rp != nil {
 		return rp
 	}
 	if rt == nil {
-		if pathKnown {
+		if c.pathKnown {
 			return gerr(405, "Request_BadRequest", fmt.Sprintf("The HTTP method '%s' is not allowed for the requested resource.", c.method))
 		}
 		seg := ""
@@ -265,6 +306,9 @@ func (s *Sim) run(c *call) *reply {
 			seg = segs[len(segs)-1]
 		}
 		return gerr(400, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg))
+	}
+	if rp := s.takeTokens(c); rp != nil {
+		return rp
 	}
 	if c.tok.userID == "" && len(segs) > 0 && strings.EqualFold(segs[0], "me") {
 		return gerr(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
@@ -345,10 +389,10 @@ func (s *Sim) injectedFault(c *call) *reply {
 	f := s.faults
 	if s.stormLeft > 0 {
 		s.stormLeft--
-		return s.throttled()
+		return s.throttledFault()
 	}
 	if f.Throttle429Every > 0 && n%f.Throttle429Every == 0 {
-		return s.throttled()
+		return s.throttledFault()
 	}
 	if f.Unavailable503Every > 0 && n%f.Unavailable503Every == 0 {
 		return gerr(503, "serviceNotAvailable", "The service is temporarily unavailable. Please retry later.")
@@ -356,8 +400,9 @@ func (s *Sim) injectedFault(c *call) *reply {
 	return nil
 }
 
-// throttled builds the 429 of graph-wire.md §7.1 with the chosen Retry-After form.
-func (s *Sim) throttled() *reply {
+// throttledFault builds the 429 of the throttling faults, with the
+// Retry-After form and delay they ask for.
+func (s *Sim) throttledFault() *reply {
 	f := s.faults
 	secs := f.RetryAfterSeconds
 	var ra string
@@ -378,6 +423,11 @@ func (s *Sim) throttled() *reply {
 		}
 		ra = strconv.Itoa(int(math.Ceil(secs)))
 	}
+	return s.throttled(ra)
+}
+
+// throttled builds the 429 of graph-wire.md §7.1 with Retry-After ra.
+func (s *Sim) throttled(ra string) *reply {
 	rp := gerr(429, "TooManyRequests", "Please retry again later.")
 	rp.err.inner = map[string]any{"code": "429", "message": "Please retry after", "status": "429"}
 	return rp.with("Retry-After", ra)

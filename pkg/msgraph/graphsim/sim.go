@@ -8,13 +8,16 @@
 // deterministic (ids derive from content and counters, time comes from an
 // injected clock) and can inject the faults a client must survive:
 // throttling, outages, replication delays, failed operations, partial bulk
-// adds, late meeting links, consent refusal, missing mailboxes.
+// adds, late meeting links, consent refusal, missing mailboxes. With Limits
+// on it enforces Microsoft's throttling limits too, at a time scale that
+// lets a large scenario run faster while keeping its shape.
 package graphsim
 
 import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"sort"
@@ -147,8 +150,6 @@ type Faults struct {
 	NoTeamsForBusiness bool `json:"no_teams_for_business,omitempty"`
 	// NicknamePolicy changes the displayName and mailNickname of new groups.
 	NicknamePolicy NicknamePolicy `json:"nickname_policy,omitzero"`
-	// Latency delays every Graph answer (real time; keep 0 in unit tests).
-	Latency time.Duration `json:"latency,omitempty"`
 }
 
 // Options tune the simulator.
@@ -166,6 +167,19 @@ type Options struct {
 	// any token of the tenant).
 	AnyScope bool
 	Faults   Faults
+	// Limits enforces Microsoft's throttling limits; off by default. An
+	// enabled Limits takes the documented number for every zero field.
+	Limits Limits
+	// Latency delays every Graph request (a $batch once), in real time: for
+	// a simulator run as its own process by a benchmark. Keep 0 in unit
+	// tests.
+	Latency time.Duration
+	// TimeScale runs Microsoft's time faster: at 10 every limit's window is
+	// 10 times shorter (the same burst, 10 times the rate), every Retry-After
+	// of a limit and the Latency 10 times shorter, so a large scenario keeps
+	// its shape in a tenth of the time. 0 means 1. Faults keep the
+	// Retry-After they name.
+	TimeScale float64
 }
 
 // LoggedRequest is one request the simulator answered.
@@ -188,6 +202,9 @@ type Counters struct {
 	ByRoute   map[string]int `json:"byRoute"`
 	ByStatus  map[string]int `json:"byStatus"`
 	Throttled int            `json:"throttled"`
+	// ThrottledByLimit counts the 429s of Limits by the field that gave
+	// them, e.g. "TeamCreate", "PerTeam", "MailboxConcurrency".
+	ThrottledByLimit map[string]int `json:"throttledByLimit"`
 }
 
 // Sim is the simulator; it is an http.Handler.
@@ -218,6 +235,16 @@ type Sim struct {
 	badGatewayLeft int
 	requestLog     []LoggedRequest
 	counters       Counters
+
+	// limits
+	limits    Limits
+	timeScale float64
+	buckets   map[string]*bucket
+	inFlight  map[string]int // requests in flight per app and mailbox
+	// onMailboxHold, when set (by tests), runs while a request holds a
+	// mailbox slot, before it is answered: a test parks requests there to
+	// have them in flight at once without real time passing.
+	onMailboxHold func()
 }
 
 // New returns a simulator serving seed.
@@ -234,6 +261,12 @@ func New(seed Seed, opts Options) *Sim {
 	if s.opts.AccessTokenLifetime <= 0 {
 		s.opts.AccessTokenLifetime = time.Hour
 	}
+	s.limits = opts.Limits.withDefaults()
+	s.timeScale = opts.TimeScale
+	if s.timeScale <= 0 {
+		s.timeScale = 1
+	}
+	s.inFlight = map[string]int{}
 	s.codes = map[string]*authCode{}
 	s.access = map[string]*accessToken{}
 	s.refresh = map[string]*refreshToken{}
@@ -264,7 +297,9 @@ func (s *Sim) resetLocked() {
 	s.created = map[string]int{}
 	s.seq = 0
 	s.requestLog = nil
-	s.counters = Counters{ByRoute: map[string]int{}, ByStatus: map[string]int{}}
+	s.counters = Counters{ByRoute: map[string]int{}, ByStatus: map[string]int{}, ThrottledByLimit: map[string]int{}}
+	// Requests in flight keep their mailbox slots: they release them when done.
+	s.buckets = map[string]*bucket{}
 }
 
 // SetFaults replaces the injected faults and restarts their counters.
@@ -303,15 +338,9 @@ func (s *Sim) Counters() Counters {
 }
 
 func (s *Sim) countersCopy() Counters {
-	c := Counters{Total: s.counters.Total, Throttled: s.counters.Throttled,
-		ByRoute: map[string]int{}, ByStatus: map[string]int{}}
-	for k, v := range s.counters.ByRoute {
-		c.ByRoute[k] = v
-	}
-	for k, v := range s.counters.ByStatus {
-		c.ByStatus[k] = v
-	}
-	return c
+	return Counters{Total: s.counters.Total, Throttled: s.counters.Throttled,
+		ByRoute: maps.Clone(s.counters.ByRoute), ByStatus: maps.Clone(s.counters.ByStatus),
+		ThrottledByLimit: maps.Clone(s.counters.ThrottledByLimit)}
 }
 
 func (s *Sim) record(l LoggedRequest) {
