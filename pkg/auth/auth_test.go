@@ -246,10 +246,10 @@ func TestWaitLoopbackTimeout(t *testing.T) {
 
 func TestIsLoopbackRedirect(t *testing.T) {
 	for in, want := range map[string]bool{
-		"http://localhost:8400/callback":              true,
-		"http://127.0.0.1:8400/":                      true,
-		"http://localhost/callback":                   false, // no port to listen on
-		"https://localhost:8400/callback":             false,
+		"http://localhost:8400/callback":                     true,
+		"http://127.0.0.1:8400/":                             true,
+		"http://localhost/callback":                          false, // no port to listen on
+		"https://localhost:8400/callback":                    false,
 		"https://elentra.example.edu/api/ms-graph-oauth.php": false,
 	} {
 		if got := IsLoopbackRedirect(in); got != want {

@@ -1,25 +1,170 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
 	"github.com/spf13/cobra"
+	"golang.org/x/oauth2"
+
+	"github.com/elentra-teams/elentra-teams/pkg/auth"
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
+	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
+type authorizeOptions struct {
+	noBrowser, status, force, allowMismatch bool
+	timezone                                string
+}
+
 func newAuthorizeCmd(f *Factory) *cobra.Command {
-	var noBrowser, status, force, allowMismatch bool
-	var tz string
+	var o authorizeOptions
 	c := &cobra.Command{
 		Use:   "authorize",
 		Short: "Sign in as Elentra's administrator and store the token the syncs use",
+		Long: `Sign in to Microsoft as Elentra's administrator (elentra.admin_user_id, user 1)
+and store the token, encrypted, for the syncs that cron runs. The sign-in uses
+the authorization-code flow with PKCE. With a redirect URI of
+http://localhost:PORT/… the tool listens on 127.0.0.1:PORT for the browser's
+redirect; with --no-browser (a server reached over SSH) it prints the address
+to open and reads the address you land on from standard input.
+
+Register a redirect URI for this tool only: Elentra 1.22's own
+/api/ms-graph-oauth.php may redeem a code sent to it first.
+
+The signed-in account must be Elentra's administrator (checked with GET /me:
+its Object ID, or its address if no Object ID is known yet). The Outlook time
+zone (--timezone, or a choice among those with Elentra's offsets) must keep
+the offsets of elentra.timezone over the next twelve months.`,
 		Example: `  # on a server reached over SSH: open the printed URL, paste the address you land on
   elentra-teams authorize --no-browser --timezone America/Toronto
   elentra-teams authorize --status`,
 		Args: cobra.NoArgs,
-		RunE: stub(f, needsAuth),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.status {
+				return authorizeStatus(f, cmd)
+			}
+			return runAuthorize(f, cmd, o)
+		},
 	}
-	c.Flags().BoolVar(&noBrowser, "no-browser", false, "print the sign-in URL and read the redirected URL from stdin")
-	c.Flags().BoolVar(&status, "status", false, "show the stored token's account, scopes and age")
-	c.Flags().BoolVar(&force, "force", false, "store a token of an account other than Elentra's administrator")
-	c.Flags().StringVar(&tz, "timezone", "", "Outlook time zone `NAME` (IANA), checked against Elentra's")
-	c.Flags().BoolVar(&allowMismatch, "allow-timezone-mismatch", false, "accept an Outlook time zone whose offsets differ from Elentra's")
+	c.Flags().BoolVar(&o.noBrowser, "no-browser", false, "print the sign-in URL and read the redirected URL from stdin")
+	c.Flags().BoolVar(&o.status, "status", false, "show the stored token's account, scopes and age")
+	c.Flags().BoolVar(&o.force, "force", false, "store a token of an account other than Elentra's administrator")
+	c.Flags().StringVar(&o.timezone, "timezone", "", "Outlook time zone `NAME` (IANA), checked against Elentra's")
+	c.Flags().BoolVar(&o.allowMismatch, "allow-timezone-mismatch", false, "accept an Outlook time zone whose offsets differ from Elentra's")
 	return c
+}
+
+func runAuthorize(f *Factory, cmd *cobra.Command, o authorizeOptions) error {
+	ctx := cmd.Context()
+	cfg, err := f.Config(needsAuth)
+	if err != nil {
+		return err
+	}
+	if f.DryRun() {
+		return &FlagError{Err: fmt.Errorf("authorize has no --dry-run: it changes nothing but the stored token")}
+	}
+	st, err := f.Store(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	admin, err := adminUser(ctx, st.DB(), cfg)
+	if err != nil {
+		return err
+	}
+	vault, err := f.Vault(cfg, st)
+	if err != nil {
+		return err
+	}
+	zone, err := time.LoadLocation(cfg.Elentra.Timezone)
+	if err != nil {
+		return err
+	}
+	res, err := auth.Authorize(ctx, auth.AuthorizeOptions{
+		Flow:           auth.NewFlow(auth.OAuthConfig(cfg.Microsoft)),
+		RequiredScopes: cfg.Microsoft.RequiredScopes(),
+		NoBrowser:      o.noBrowser,
+		In:             f.IO.In,
+		Out:            f.IO.Out,
+		Err:            f.IO.ErrOut,
+		Interactive:    f.IO.StdinIsTerminal() && f.IO.StderrIsTerminal(),
+		Admin:          admin,
+		Force:          o.force,
+		Timezone:       o.timezone,
+		ElentraZone:    zone,
+		AllowMismatch:  o.allowMismatch,
+		Graph: func(ts oauth2.TokenSource) *msgraph.Client {
+			return f.Graph(cfg, ts)
+		},
+		Vault: vault,
+		Now:   f.Now,
+		RecordAdminObjectID: func(ctx2 context.Context, proxyID int, objectID string) error {
+			return st.PutUser(ctx2, store.UserRecord{ProxyID: proxyID, ObjectID: objectID, Source: elentra.SourceMatched,
+				MatchStatus: store.MatchMatched, CheckedAt: f.Now()}, f.Now())
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if f.JSON() {
+		return writeJSON(f, res)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Authorized as %s (%s), Outlook time zone %s. The syncs can run now.\n", res.AccountUPN, res.AccountID, res.OutlookTimezone)
+	return nil
+}
+
+func authorizeStatus(f *Factory, cmd *cobra.Command) error {
+	ctx := cmd.Context()
+	cfg, err := f.Config(needsDB | needsTokenKey)
+	if err != nil {
+		return err
+	}
+	st, err := f.Store(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	vault, err := f.Vault(cfg, st)
+	if err != nil {
+		return err
+	}
+	tok, err := vault.Load(ctx)
+	if err != nil {
+		return err
+	}
+	s := auth.StatusOf(tok, f.Now())
+	if f.JSON() {
+		return writeJSON(f, s)
+	}
+	w := f.IO.Out
+	now := f.Now()
+	fmt.Fprintf(w, "account:             %s (%s)\n", s.AccountUPN, s.AccountObjectID)
+	fmt.Fprintf(w, "authorized:          %s (%s ago)\n", s.AuthorizedAt.Local().Format(time.DateTime), ago(now.Sub(s.AuthorizedAt)))
+	fmt.Fprintf(w, "refresh token used:  %s (%s ago)\n", s.RefreshUsedAt.Local().Format(time.DateTime), ago(now.Sub(s.RefreshUsedAt)))
+	fmt.Fprintf(w, "unused-expiry:       %d days left before Microsoft's 90 days without use\n", s.DaysLeftUnused)
+	fmt.Fprintf(w, "access token expiry: %s\n", s.AccessExpiry.Local().Format(time.DateTime))
+	fmt.Fprintf(w, "outlook time zone:   %s\n", s.OutlookTimezone)
+	fmt.Fprintf(w, "scopes:              %s\n", strings.Join(s.Scopes, " "))
+	return nil
+}
+
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "less than a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%d minutes", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days", int(d.Hours()/24))
+}
+
+func writeJSON(f *Factory, v any) error {
+	enc := json.NewEncoder(f.IO.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

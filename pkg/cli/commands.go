@@ -8,10 +8,11 @@ import (
 
 // Configuration each kind of command needs (validated before it runs).
 const (
-	needsDB    = config.NeedDatabase
-	needsAuth  = config.NeedDatabase | config.NeedMicrosoft | config.NeedTokenKey | config.NeedTimezone
-	needsSync  = config.NeedDatabase | config.NeedMicrosoft | config.NeedTokenKey | config.NeedSync
-	needsEvent = needsSync | config.NeedTimezone
+	needsDB       = config.NeedDatabase
+	needsTokenKey = config.NeedTokenKey
+	needsAuth     = config.NeedDatabase | config.NeedMicrosoft | config.NeedTokenKey | config.NeedTimezone
+	needsSync     = config.NeedDatabase | config.NeedMicrosoft | config.NeedTokenKey | config.NeedSync
+	needsEvent    = needsSync | config.NeedTimezone
 )
 
 // syncFlags are the flags of every sync command.

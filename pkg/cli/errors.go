@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/elentra-teams/elentra-teams/pkg/auth"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 )
 
@@ -57,6 +58,15 @@ type PartialError struct{ Err error }
 func (e *PartialError) Error() string { return e.Err.Error() }
 func (e *PartialError) Unwrap() error { return e.Err }
 
+// isAuthError: no usable token anywhere in the chain (exit 4).
+func isAuthError(err error) bool {
+	var (
+		na *auth.NotAuthorizedError
+		re *auth.ReauthorizeError
+	)
+	return errors.As(err, &na) || errors.As(err, &re) || errors.Is(err, auth.ErrUndecryptable)
+}
+
 // errNotImplemented is what commands return until their issue lands.
 func errNotImplemented(name string) error {
 	return fmt.Errorf("%s is not implemented yet", name)
@@ -85,7 +95,7 @@ func exitCode(err error) (code int, print bool, usage bool) {
 		return ExitUsage, true, true
 	case has(&ce):
 		return ExitUsage, true, false
-	case has(&ae):
+	case has(&ae), isAuthError(err):
 		return ExitAuth, true, false
 	case has(&le):
 		return ExitLocked, true, false

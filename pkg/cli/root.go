@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/elentra-teams/elentra-teams/pkg/config"
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 )
 
 // Build information, set with -ldflags "-X …/pkg/cli.version=…".
@@ -46,6 +47,9 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 	root.SetErr(io.ErrOut)
 
 	cmd, err := root.ExecuteContextC(ctx)
+	for i := len(f.cleanups) - 1; i >= 0; i-- {
+		f.cleanups[i]()
+	}
 	if f.closeLog != nil {
 		defer f.closeLog()
 	}
@@ -200,6 +204,8 @@ type Factory struct {
 	loaded   *loadedConfig
 	closeLog func() error
 	cmd      *cobra.Command
+	db       *elentra.DB
+	cleanups []func()
 }
 
 // setup validates the global flags and sets up logging.
