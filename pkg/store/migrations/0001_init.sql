@@ -7,6 +7,7 @@ CREATE TABLE IF NOT EXISTS `msteams_courses` (
   `group_id` varchar(64) NULL DEFAULT NULL,
   `mail_nickname` varchar(64) NULL DEFAULT NULL,
   `graph_mail_nickname` varchar(64) NULL DEFAULT NULL,
+  `display_name` varchar(256) NULL DEFAULT NULL,
   `graph_display_name` varchar(256) NULL DEFAULT NULL,
   `description_hash` char(64) NULL DEFAULT NULL,
   `state` varchar(16) NOT NULL DEFAULT 'none',
