@@ -1,9 +1,13 @@
 -- The tool's own tables: InnoDB and utf8mb4 (unlike Elentra's MyISAM/utf8), in DATABASE_NAME.
 -- Times are UTC datetimes; epoch values copied from Elentra stay bigint.
 
+-- enabled = 1: an admin switched the course on (`courses enable`). switched_at is when an admin
+-- last switched it on or off; enabled = 0 with switched_at set keeps the course out of
+-- sync.all_active_courses, enabled = 0 with switched_at NULL leaves it to that policy.
 CREATE TABLE IF NOT EXISTS `msteams_courses` (
   `course_id` int NOT NULL,
   `enabled` tinyint(1) NOT NULL DEFAULT 0,
+  `switched_at` datetime NULL DEFAULT NULL,
   `group_id` varchar(64) NULL DEFAULT NULL,
   `mail_nickname` varchar(64) NULL DEFAULT NULL,
   `graph_mail_nickname` varchar(64) NULL DEFAULT NULL,
@@ -36,9 +40,11 @@ CREATE TABLE IF NOT EXISTS `msteams_memberships` (
   KEY `msteams_memberships_proxy_id` (`proxy_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- enabled and switched_at as in msteams_courses, with sync.all_course_events as the policy.
 CREATE TABLE IF NOT EXISTS `msteams_events` (
   `event_id` int NOT NULL,
   `enabled` tinyint(1) NOT NULL DEFAULT 0,
+  `switched_at` datetime NULL DEFAULT NULL,
   `mailbox` varchar(64) NULL DEFAULT NULL,
   `graph_event_id` varchar(255) NULL DEFAULT NULL,
   `transaction_id` varchar(64) NULL DEFAULT NULL,
