@@ -20,6 +20,8 @@ type syncFlags struct {
 	courses []int
 	events  []int
 	force   bool
+	quiet   bool
+	all     bool
 }
 
 func addSyncFlags(c *cobra.Command, s *syncFlags, withEvents bool) {
@@ -28,6 +30,7 @@ func addSyncFlags(c *cobra.Command, s *syncFlags, withEvents bool) {
 		c.Flags().IntSliceVar(&s.events, "event", nil, "only this event `ID` (repeatable)")
 	}
 	c.Flags().BoolVar(&s.force, "force", false, "apply removals beyond sync.removal_guard_percent")
+	c.Flags().BoolVarP(&s.quiet, "quiet", "q", false, "print only what failed (for cron)")
 }
 
 // stub returns a RunE that loads and validates the configuration the command

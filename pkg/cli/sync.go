@@ -1,21 +1,44 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
 	"github.com/spf13/cobra"
+
+	"github.com/elentra-teams/elentra-teams/pkg/config"
+	"github.com/elentra-teams/elentra-teams/pkg/engine"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
+
+const syncLong = `
+
+Every sync reads Elentra and Microsoft Teams, plans what to change, and
+applies the plan: a second run in a row changes nothing. It runs under a lock
+(another run holding it: exit 5) and only while Elentra's setting
+microsoft_teams_enabled is 1. --dry-run prints the plan and writes nothing.
+--quiet prints only what failed, for cron. Findings (users without a Microsoft
+account, courses without an owner, guards that held) are reported and never
+change the exit code; exit 3 means some changes failed and the rest applied.`
 
 func newSyncCmd(f *Factory) *cobra.Command {
 	var s syncFlags
 	c := &cobra.Command{
 		Use:   "sync",
 		Short: "Run sync-users, sync-teams, sync-members and sync-events in order, under one lock",
-		Long: `Run the whole sync under one lock: users, then Teams, then members, then
-meetings. This is what cron runs. A run with nothing to change makes no write.`,
+		Long: `Run the whole sync under one lock: users, then Teams, then members. This is
+what cron runs.` + syncLong,
 		Example: `  elentra-teams sync --dry-run
-  elentra-teams sync
+  elentra-teams sync --quiet          # in cron: prints only failures
   elentra-teams sync --course 101 --output json`,
 		Args: cobra.NoArgs,
-		RunE: stub(f, needsEvent),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSync(f, cmd, s, "sync", needsSync, engine.UsersStep, engine.TeamsStep, engine.MembersStep)
+		},
 	}
 	addSyncFlags(c, &s, true)
 	return c
@@ -23,17 +46,24 @@ meetings. This is what cron runs. A run with nothing to change makes no write.`,
 
 func newSyncUsersCmd(f *Factory) *cobra.Command {
 	var s syncFlags
-	var all bool
 	c := &cobra.Command{
 		Use:   "sync-users",
 		Short: "Fill in missing Microsoft Object IDs by matching Elentra users to the directory",
+		Long: `Match the learners and contacts of enabled courses (or, with --all, every active
+user) that have no Microsoft Object ID to directory users, by identity.match
+(default: Elentra's email = mail, then = userPrincipalName; case-insensitive).
+Hand-made links (users link) and the site's own column are never overwritten.
+A user who matches nobody, or more than one directory user, is named in the
+report and not looked up again until their email or identity.match changes.` + syncLong,
 		Example: `  elentra-teams sync-users --dry-run
   elentra-teams sync-users --all`,
 		Args: cobra.NoArgs,
-		RunE: stub(f, needsSync),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSync(f, cmd, s, "sync-users", needsSync, engine.UsersStep)
+		},
 	}
 	addSyncFlags(c, &s, false)
-	c.Flags().BoolVar(&all, "all", false, "match every active user, not only those of enabled courses")
+	c.Flags().BoolVar(&s.all, "all", false, "match every active user, not only those of enabled courses")
 	return c
 }
 
@@ -42,10 +72,17 @@ func newSyncTeamsCmd(f *Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync-teams",
 		Short: "Create, rename, archive and unarchive one Team per enabled course",
+		Long: `Give each enabled course with a current curriculum period a Team: a private
+Microsoft 365 group with a nickname made from the organisation and course ids
+(found again after any crash, never duplicated), then its Team. Rename it when
+the course's name changes; apply sync.course_end when the course is disabled
+or ends; unarchive it when the course is current again.` + syncLong,
 		Example: `  elentra-teams sync-teams --dry-run
   elentra-teams sync-teams --course 101`,
 		Args: cobra.NoArgs,
-		RunE: stub(f, needsSync),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSync(f, cmd, s, "sync-teams", needsSync, engine.TeamsStep)
+		},
 	}
 	addSyncFlags(c, &s, false)
 	return c
@@ -56,10 +93,18 @@ func newSyncMembersCmd(f *Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync-members",
 		Short: "Make each Team's owners and members match the course",
+		Long: `Reconcile each Team with its course: learners become members, contacts of
+sync.owner_contact_types (and courses.pcoord_id) owners, contacts of
+sync.member_contact_types members. Only members this tool added are removed
+(unless sync.remove_unmanaged), never the authorizing account, never when
+Microsoft's list came back empty, and no more than sync.removal_guard_percent
+of a Team in one run without --force.` + syncLong,
 		Example: `  elentra-teams sync-members --dry-run
   elentra-teams sync-members --course 101 --force`,
 		Args: cobra.NoArgs,
-		RunE: stub(f, needsSync),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSync(f, cmd, s, "sync-members", needsSync, engine.MembersStep)
+		},
 	}
 	addSyncFlags(c, &s, false)
 	return c
@@ -77,4 +122,235 @@ func newSyncEventsCmd(f *Factory) *cobra.Command {
 	}
 	addSyncFlags(c, &s, true)
 	return c
+}
+
+// runSync builds the engine's environment (database, token, Graph client)
+// and runs the steps, then prints the report.
+func runSync(f *Factory, cmd *cobra.Command, s syncFlags, command string, needs config.Need, steps ...engine.Step) error {
+	ctx := cmd.Context()
+	cfg, err := f.Config(needs)
+	if err != nil {
+		return err
+	}
+	st, err := f.Store(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ts, err := f.TokenSource(ctx, cfg, st)
+	if err != nil {
+		return err
+	}
+	tok := ts.Current()
+	env := &engine.Env{
+		DB: st.DB(), Store: st, Graph: f.Graph(cfg, ts), Config: cfg, Now: f.Now, Logger: f.Logger,
+		DryRun: f.DryRun(), Force: s.force, CourseIDs: s.courses, EventIDs: s.events, AllUsers: s.all,
+		AdminObjectID: tok.AccountObjectID, OutlookTimezone: tok.OutlookTimezone, Mailbox: "me",
+	}
+	rep, err := engine.Run(ctx, env, command, steps...)
+	if rep != nil {
+		if f.JSON() {
+			if werr := writeJSON(f, rep); werr != nil {
+				return werr
+			}
+		} else {
+			printReport(f.IO.Out, rep, s.quiet)
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	var (
+		partial *engine.PartialError
+		failed  *engine.FailedError
+	)
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return &LockError{Err: err}
+	case errors.As(err, &partial):
+		return &PartialError{Err: err}
+	case errors.As(err, &failed):
+		return err
+	}
+	return err
+}
+
+// printReport writes the text summary: what changed, what failed, what was
+// found. Quiet keeps only the failures (cron mails whatever is printed).
+func printReport(w io.Writer, rep *engine.Report, quiet bool) {
+	if rep.Disabled != "" {
+		fmt.Fprintln(w, rep.Disabled)
+		return
+	}
+	reports := rep.Steps
+	if len(reports) == 0 {
+		reports = []*engine.Report{rep}
+	}
+	if !quiet {
+		verb := "changed"
+		if rep.DryRun {
+			verb = "would change"
+		}
+		for _, r := range reports {
+			fmt.Fprintf(w, "%s: %s\n", r.Command, countsLine(r, verb))
+		}
+		if rep.DryRun {
+			for _, r := range reports {
+				for _, a := range r.Plan {
+					fmt.Fprintf(w, "  %s\n", describeAction(a))
+				}
+			}
+		}
+	}
+	failures := rep.AllFailures()
+	if len(failures) > 0 {
+		fmt.Fprintf(w, "%d failed:\n", len(failures))
+		for i, fl := range failures {
+			if i == 50 {
+				fmt.Fprintf(w, "  … and %d more (--output json lists them all)\n", len(failures)-50)
+				break
+			}
+			fmt.Fprintf(w, "  %s\n", describeFailure(fl))
+		}
+	}
+	if quiet {
+		return
+	}
+	findings := rep.AllFindings()
+	var warnings []reconcile.Finding
+	notes := 0
+	for _, fd := range findings {
+		if fd.Severity == reconcile.Warning {
+			warnings = append(warnings, fd)
+		} else {
+			notes++
+		}
+	}
+	for i, fd := range warnings {
+		if i == 30 {
+			fmt.Fprintf(w, "! … and %d more warnings (--output json lists them all)\n", len(warnings)-30)
+			break
+		}
+		fmt.Fprintf(w, "! %s\n", describeFinding(fd))
+	}
+	if notes > 0 {
+		fmt.Fprintf(w, "(%d notes on skipped courses or events: --output json lists them)\n", notes)
+	}
+	if rep.Stopped != "" {
+		fmt.Fprintf(w, "stopped: %s\n", rep.Stopped)
+	}
+}
+
+func countsLine(r *engine.Report, verb string) string {
+	kinds := make([]string, 0, len(r.Counts))
+	for k := range r.Counts {
+		kinds = append(kinds, string(k))
+	}
+	sort.Strings(kinds)
+	var parts []string
+	for _, k := range kinds {
+		c := r.Counts[reconcile.Kind(k)]
+		n := c.Applied
+		if r.DryRun {
+			n = c.Planned
+		}
+		if n == 0 && c.Failed == 0 && c.Deferred == 0 {
+			continue
+		}
+		p := fmt.Sprintf("%s %d", strings.ReplaceAll(k, "_", " "), n)
+		if c.Failed > 0 {
+			p += fmt.Sprintf(" (%d failed)", c.Failed)
+		}
+		if c.Deferred > 0 {
+			p += fmt.Sprintf(" (%d deferred)", c.Deferred)
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return "nothing to change"
+	}
+	return verb + ": " + strings.Join(parts, ", ")
+}
+
+func describeAction(a reconcile.Action) string {
+	var b strings.Builder
+	b.WriteString(strings.ReplaceAll(string(a.Kind), "_", " "))
+	if a.CourseID != 0 {
+		fmt.Fprintf(&b, " course %d", a.CourseID)
+	}
+	if a.EventID != 0 {
+		fmt.Fprintf(&b, " event %d", a.EventID)
+	}
+	switch a.Kind {
+	case reconcile.KindCreateTeam:
+		fmt.Fprintf(&b, " %q (%s)", a.DisplayName, a.MailNickname)
+	case reconcile.KindAddMembers:
+		owners := 0
+		for _, ad := range a.Adds {
+			if ad.Role == reconcile.RoleOwner {
+				owners++
+			}
+		}
+		fmt.Fprintf(&b, ": %d members, %d owners", len(a.Adds)-owners, owners)
+	case reconcile.KindSetRole:
+		fmt.Fprintf(&b, ": user %s → %s", a.UserID, a.Role)
+	case reconcile.KindRemoveMember:
+		fmt.Fprintf(&b, ": user %s", a.UserID)
+	case reconcile.KindMatchUser:
+		fmt.Fprintf(&b, " %d → %s", a.ProxyID, a.UserID)
+	}
+	if a.Reason != "" {
+		b.WriteString(" — " + a.Reason)
+	}
+	return b.String()
+}
+
+func describeFailure(fl engine.Failure) string {
+	var where []string
+	if fl.CourseID != 0 {
+		where = append(where, fmt.Sprintf("course %d", fl.CourseID))
+	}
+	if fl.EventID != 0 {
+		where = append(where, fmt.Sprintf("event %d", fl.EventID))
+	}
+	if fl.ProxyID != 0 {
+		where = append(where, fmt.Sprintf("user %d", fl.ProxyID))
+	} else if fl.UserID != "" {
+		where = append(where, "user "+fl.UserID)
+	}
+	s := strings.ReplaceAll(string(fl.Kind), "_", " ")
+	if len(where) > 0 {
+		s += " (" + strings.Join(where, ", ") + ")"
+	}
+	if fl.Code != "" {
+		s += " [" + fl.Code + "]"
+	}
+	return s + ": " + oneLine(fl.Message)
+}
+
+func describeFinding(fd reconcile.Finding) string {
+	var where []string
+	if fd.CourseID != 0 {
+		c := fmt.Sprintf("course %d", fd.CourseID)
+		if fd.Name != "" {
+			c += " " + fd.Name
+		}
+		where = append(where, c)
+	} else if fd.ProxyID != 0 {
+		u := fmt.Sprintf("user %d", fd.ProxyID)
+		if fd.Name != "" {
+			u += " " + fd.Name
+		}
+		where = append(where, u)
+	}
+	if fd.EventID != 0 {
+		where = append(where, fmt.Sprintf("event %d", fd.EventID))
+	}
+	s := fd.Message
+	if len(where) > 0 {
+		s = strings.Join(where, ", ") + ": " + s
+	}
+	if fd.Fix != "" {
+		s += " — " + fd.Fix
+	}
+	return s
 }

@@ -56,48 +56,64 @@ func (c *Client) ListMembersOfTeams(ctx context.Context, teamIDs []string) (map[
 			ids = append(ids, id)
 		}
 	}
-	reqs := make([]BatchRequest, len(ids))
-	for i, id := range ids {
-		reqs[i] = BatchRequest{ID: strconv.Itoa(i + 1), Method: http.MethodGet, URL: membersPath(id)}
-	}
 	members := map[string][]Member{}
 	failures := map[string]error{}
-	if len(reqs) == 0 {
-		return members, failures, nil
+	// Rounds of $batch: the first pages of every team, then the next pages
+	// of those that have more, until none has. A next page travels in a
+	// batch too (its link made relative), never as a request of its own.
+	pending := make(map[string]string, len(ids)) // team → URL of its next page
+	order := append([]string(nil), ids...)
+	for _, id := range ids {
+		pending[id] = membersPath(id)
 	}
-	resps, err := c.Batch(ctx, reqs)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i, r := range resps {
-		id := ids[i]
-		if err := r.Err(); err != nil {
-			failures[id] = err
-			continue
-		}
-		var p page[Member]
-		if err := r.Decode(&p); err != nil {
-			failures[id] = err
-			continue
-		}
-		list := append([]Member{}, p.Value...)
-		if p.NextLink != "" {
-			path, rawQuery, err := c.resolveLink(p.NextLink)
-			if err != nil {
-				failures[id] = err
-				continue
-			}
-			next := &request{method: http.MethodGet, path: path, rawQuery: rawQuery, replayable: true, readOnly: true}
-			err = listPages(ctx, c, next, func(more []Member) error {
-				list = append(list, more...)
-				return nil
-			})
-			if err != nil {
-				failures[id] = err
-				continue
+	for len(pending) > 0 {
+		var round []string
+		for _, id := range order {
+			if _, ok := pending[id]; ok {
+				round = append(round, id)
 			}
 		}
-		members[id] = list
+		reqs := make([]BatchRequest, len(round))
+		for i, id := range round {
+			reqs[i] = BatchRequest{ID: strconv.Itoa(i + 1), Method: http.MethodGet, URL: pending[id]}
+		}
+		resps, err := c.Batch(ctx, reqs)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i, r := range resps {
+			id := round[i]
+			delete(pending, id)
+			if err := r.Err(); err != nil {
+				failures[id] = err
+				delete(members, id)
+				continue
+			}
+			var p page[Member]
+			if err := r.Decode(&p); err != nil {
+				failures[id] = err
+				delete(members, id)
+				continue
+			}
+			members[id] = append(members[id], p.Value...)
+			if p.NextLink != "" {
+				path, rawQuery, err := c.resolveLink(p.NextLink)
+				if err != nil {
+					failures[id] = err
+					delete(members, id)
+					continue
+				}
+				if rawQuery != "" {
+					path += "?" + rawQuery
+				}
+				pending[id] = path
+			}
+		}
+	}
+	for _, id := range ids {
+		if _, failed := failures[id]; !failed && members[id] == nil {
+			members[id] = []Member{}
+		}
 	}
 	return members, failures, nil
 }

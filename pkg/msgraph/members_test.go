@@ -187,8 +187,10 @@ func TestListMembersOfTeamsThroughBatch(t *testing.T) {
 				 "body":{"error":{"code":"NotFound","message":"No team found with Group Id t2","innerError":{"request-id":"rid-2"}}}},
 				{"id":"1","status":200,"headers":{"Content-Type":"application/json"},
 				 "body":{"value":[{"id":"m1","userId":"u1","roles":["owner"]}],"@odata.nextLink":"{base}/v1.0/teams/t1/members?$skiptoken=p2"}}]}`},
-		step{method: "GET", path: "/teams/t1/members", query: vals("$skiptoken", "p2"), status: 200,
-			reply: `{"value":[{"id":"m2","userId":"u2","roles":[]}]}`},
+		// the next page travels in a batch of its own, made relative
+		step{method: "POST", path: "/$batch", status: 200,
+			body:  `{"requests":[{"id":"1","method":"GET","url":"/teams/t1/members?$skiptoken=p2"}]}`,
+			reply: `{"responses":[{"id":"1","status":200,"headers":{"Content-Type":"application/json"},"body":{"value":[{"id":"m2","userId":"u2","roles":[]}]}}]}`},
 	)
 	c := newTestClient(stub.srv, newFakeClock(), nil)
 	members, failures, err := c.ListMembersOfTeams(context.Background(), []string{"t1", "t2", "t3", "t1"})
@@ -212,7 +214,7 @@ func TestListMembersOfTeamsThroughBatch(t *testing.T) {
 	if len(failures) != 1 {
 		t.Errorf("failures %v, want only t2", failures)
 	}
-	if got := c.Stats().ByRoute["POST /$batch"]; got != 1 {
-		t.Errorf("$batch calls = %d, want 1", got)
+	if got := c.Stats().ByRoute["POST /$batch"]; got != 2 || c.Stats().Requests != 2 {
+		t.Errorf("$batch calls = %d of %d requests, want 2 of 2: next pages go in batches too", got, c.Stats().Requests)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,7 +137,7 @@ func TestLargeShape(t *testing.T) {
 	if learners < 30000 || learners > 30100 {
 		t.Errorf("Large has %d learners, want 30,000 and the edge cases", learners)
 	}
-	want := expectedLearners(s)
+	want := school.ExpectedLearners(s)
 	total, owners := 0, map[int]int{}
 	for _, l := range want {
 		total += len(l)
@@ -191,7 +190,7 @@ func TestLoadSmallAndLearnersMatchTheRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := expectedLearners(s)
+	want := school.ExpectedLearners(s)
 	for _, id := range courseIDs {
 		if !slices.Equal(got[id], want[id]) {
 			t.Errorf("course %d (%s): %d learners from the database, %d by the rule computed here\n got %v\nwant %v",
@@ -238,84 +237,6 @@ func TestLoadSmallAndLearnersMatchTheRule(t *testing.T) {
 			}
 		}
 	}
-}
-
-// expectedLearners evaluates the learner rule over the generated rows, in Go,
-// independently of the SQL in package elentra.
-func expectedLearners(s *school.School) map[int][]int {
-	now := s.Spec.Now.Unix()
-	covers := func(start, finish int64) bool { return start <= now && (finish == 0 || finish >= now) }
-	courseOrg := map[int]int{}
-	for _, c := range s.Courses {
-		courseOrg[c.ID] = c.OrganisationID
-	}
-	period := map[int]school.Period{}
-	for _, p := range s.Periods {
-		period[p.ID] = p
-	}
-	groups := map[int]school.Group{}
-	for _, g := range s.Groups {
-		groups[g.ID] = g
-	}
-	members := map[int][]school.Member{}
-	for _, m := range s.Members {
-		members[m.GroupID] = append(members[m.GroupID], m)
-	}
-	type orgUser struct{ org, user int }
-	student := map[orgUser]bool{}
-	for _, a := range s.Access {
-		if a.AppID == s.Spec.AppID && a.Active && a.Group == "student" && a.Starts <= now && (a.Expires == 0 || a.Expires > now) {
-			student[orgUser{a.OrganisationID, a.UserID}] = true
-		}
-	}
-	exists := map[int]bool{}
-	for _, u := range s.Users {
-		exists[u.ID] = true
-	}
-	sets := map[int]map[int]bool{}
-	add := func(course, user int) {
-		if !exists[user] || !student[orgUser{courseOrg[course], user}] {
-			return
-		}
-		if sets[course] == nil {
-			sets[course] = map[int]bool{}
-		}
-		sets[course][user] = true
-	}
-	for _, a := range s.Audience {
-		p := period[a.PeriodID]
-		if !a.Active || !(p.Start <= now && p.Finish >= now) || !covers(a.EnrollStart, a.EnrollFinish) {
-			continue
-		}
-		if a.Type == "proxy_id" {
-			add(a.CourseID, a.Value)
-			continue
-		}
-		g := groups[a.Value]
-		var start, expire int64
-		if g.Start != nil {
-			start = *g.Start
-		}
-		if g.Expire != nil {
-			expire = *g.Expire
-		}
-		if !g.Active || !covers(start, expire) {
-			continue
-		}
-		for _, m := range members[g.ID] {
-			if m.Active && covers(m.Start, m.Finish) {
-				add(a.CourseID, m.ProxyID)
-			}
-		}
-	}
-	out := map[int][]int{}
-	for c, set := range sets {
-		for u := range set {
-			out[c] = append(out[c], u)
-		}
-		sort.Ints(out[c])
-	}
-	return out
 }
 
 func head(ids []int) []int {

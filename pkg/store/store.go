@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
@@ -118,3 +119,69 @@ func (s *Store) UserRecords(ctx context.Context, proxyIDs []int) (map[int]UserRe
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// PutUsers inserts or replaces many records in one statement per 1,000
+// (sync-users stores every match outcome of a run this way).
+func (s *Store) PutUsers(ctx context.Context, recs []UserRecord, now time.Time) error {
+	now = now.UTC().Truncate(time.Second)
+	for len(recs) > 0 {
+		n := min(len(recs), 1000)
+		var b strings.Builder
+		args := make([]any, 0, n*7)
+		b.WriteString(`INSERT INTO ` + s.db.Table(elentra.UsersTable) + `
+			(proxy_id, object_id, source, match_key, match_status, checked_at, updated_at) VALUES `)
+		for i, u := range recs[:n] {
+			switch u.Source {
+			case elentra.SourceManual, elentra.SourceProfile, elentra.SourceMatched:
+			default:
+				return fmt.Errorf("user %d: source %q is not manual, profile or matched", u.ProxyID, u.Source)
+			}
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`(?, ?, ?, ?, ?, ?, ?)`)
+			checked := sql.NullTime{Time: u.CheckedAt.UTC().Truncate(time.Second), Valid: !u.CheckedAt.IsZero()}
+			args = append(args, u.ProxyID, nullString(u.ObjectID), u.Source, nullString(u.MatchKey), nullString(u.MatchStatus), checked, now)
+		}
+		// A manual link is never overwritten by a match.
+		b.WriteString(` ON DUPLICATE KEY UPDATE
+			object_id = IF(source = 'manual', object_id, VALUES(object_id)),
+			match_key = IF(source = 'manual', match_key, VALUES(match_key)),
+			match_status = IF(source = 'manual', match_status, VALUES(match_status)),
+			checked_at = IF(source = 'manual', checked_at, VALUES(checked_at)),
+			updated_at = IF(source = 'manual', updated_at, VALUES(updated_at)),
+			source = IF(source = 'manual', source, VALUES(source))`)
+		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("record users: %w", err)
+		}
+		recs = recs[n:]
+	}
+	return nil
+}
+
+// ObjectIDHolders returns which proxy id holds each of these Object IDs in
+// msteams_users (lower-case ids), so a match never links one account to two
+// Elentra users.
+func (s *Store) ObjectIDHolders(ctx context.Context, objectIDs []string) (map[string]int, error) {
+	out := map[string]int{}
+	for len(objectIDs) > 0 {
+		n := min(len(objectIDs), elentra.MaxInList)
+		q, args, err := elentra.In(`SELECT LOWER(object_id) AS object_id, proxy_id FROM `+s.db.Table(elentra.UsersTable)+
+			` WHERE object_id IN (?)`, objectIDs[:n])
+		if err != nil {
+			return nil, err
+		}
+		objectIDs = objectIDs[n:]
+		var rows []struct {
+			ObjectID string `db:"object_id"`
+			ProxyID  int    `db:"proxy_id"`
+		}
+		if err := s.db.Select(ctx, &rows, q, args...); err != nil {
+			return nil, fmt.Errorf("read linked Object IDs: %w", err)
+		}
+		for _, r := range rows {
+			out[r.ObjectID] = r.ProxyID
+		}
+	}
+	return out, nil
+}

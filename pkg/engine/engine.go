@@ -1,0 +1,470 @@
+// Package engine runs the syncs: it reads the desired state from Elentra
+// and the actual state from Microsoft Graph and the tool's tables, asks
+// pkg/reconcile for a plan, and applies it with bounded concurrency,
+// recording each action as it lands. It knows nothing of cobra or viper.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/elentra-teams/elentra-teams/pkg/auth"
+	"github.com/elentra-teams/elentra-teams/pkg/config"
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
+	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
+)
+
+// Env is everything a sync needs, built by the command layer.
+type Env struct {
+	DB     *elentra.DB
+	Store  *store.Store
+	Graph  *msgraph.Client
+	Config *config.Config
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	DryRun bool
+	// Force applies removals beyond sync.removal_guard_percent.
+	Force bool
+	// CourseIDs and EventIDs restrict a run (--course, --event).
+	CourseIDs []int
+	EventIDs  []int
+	// AllUsers: sync-users matches every active user, not only those of
+	// enabled courses.
+	AllUsers bool
+
+	// AdminObjectID is the authorizing account (owner of what it creates,
+	// never removed).
+	AdminObjectID string
+	// OutlookTimezone is the zone meetings are created in (IANA).
+	OutlookTimezone string
+	// Mailbox is where meetings live: "me" in delegated mode.
+	Mailbox string
+
+	// LockCheckInterval is how often the run lock's connection is checked.
+	LockCheckInterval time.Duration
+}
+
+// Failure is one attempted write that did not land.
+type Failure struct {
+	Kind     reconcile.Kind `json:"kind"`
+	CourseID int            `json:"course_id,omitempty"`
+	EventID  int            `json:"event_id,omitempty"`
+	ProxyID  int            `json:"proxy_id,omitempty"`
+	UserID   string         `json:"user_id,omitempty"`
+	Status   int            `json:"status,omitempty"`
+	Code     string         `json:"code,omitempty"`
+	Message  string         `json:"message"`
+}
+
+// Count is what happened to the actions of one kind.
+type Count struct {
+	Planned  int `json:"planned"`
+	Applied  int `json:"applied"`
+	Failed   int `json:"failed"`
+	Deferred int `json:"deferred,omitempty"`
+}
+
+// GraphUsage is what a run cost in Microsoft Graph.
+type GraphUsage struct {
+	Requests  int            `json:"requests"`
+	Throttled int            `json:"throttled"`
+	Retries   int            `json:"retries"`
+	ByRoute   map[string]int `json:"by_route,omitempty"`
+}
+
+// Report is the result of one command: printed as text or JSON, and kept
+// in msteams_runs.
+type Report struct {
+	Command   string                   `json:"command"`
+	RunID     int64                    `json:"run_id,omitempty"`
+	DryRun    bool                     `json:"dry_run"`
+	Started   time.Time                `json:"started"`
+	Finished  time.Time                `json:"finished"`
+	Duration  float64                  `json:"duration_seconds"`
+	Disabled  string                   `json:"disabled,omitempty"`
+	Counts    map[reconcile.Kind]Count `json:"counts"`
+	Failures  []Failure                `json:"failures"`
+	Findings  []reconcile.Finding      `json:"findings"`
+	Plan      []reconcile.Action       `json:"plan,omitempty"`
+	Graph     GraphUsage               `json:"graph"`
+	DBQueries int64                    `json:"db_queries"`
+	Stopped   string                   `json:"stopped,omitempty"`
+	Error     string                   `json:"error,omitempty"`
+	Steps     []*Report                `json:"steps,omitempty"`
+
+	mu sync.Mutex
+}
+
+func newReport(command string, dryRun bool, now time.Time) *Report {
+	return &Report{Command: command, DryRun: dryRun, Started: now, Counts: map[reconcile.Kind]Count{}, Failures: []Failure{}, Findings: []reconcile.Finding{}}
+}
+
+func (r *Report) planned(p reconcile.Plan) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, n := range p.Counts() {
+		c := r.Counts[k]
+		c.Planned += n
+		r.Counts[k] = c
+	}
+	r.Findings = append(r.Findings, p.Findings...)
+	if r.DryRun {
+		r.Plan = append(r.Plan, p.Actions...)
+	}
+}
+
+func (r *Report) deferred(as []reconcile.Action) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, n := range (&reconcile.Plan{Actions: as}).Counts() {
+		c := r.Counts[k]
+		c.Deferred += n
+		r.Counts[k] = c
+	}
+}
+
+func (r *Report) applied(k reconcile.Kind, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.Counts[k]
+	c.Applied += n
+	r.Counts[k] = c
+}
+
+func (r *Report) fail(f Failure) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.Counts[f.Kind]
+	c.Failed++
+	r.Counts[f.Kind] = c
+	r.Failures = append(r.Failures, f)
+}
+
+func (r *Report) note(f reconcile.Finding) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Findings = append(r.Findings, f)
+}
+
+// failure builds a Failure from an error, keeping Graph's status and code.
+func failure(kind reconcile.Kind, courseID, eventID int, userID string, err error) Failure {
+	f := Failure{Kind: kind, CourseID: courseID, EventID: eventID, UserID: userID, Message: err.Error()}
+	if ge, ok := msgraph.AsError(err); ok {
+		f.Status, f.Code = ge.Status, ge.Code
+	}
+	if errors.Is(err, msgraph.ErrOutcomeUnknown) && f.Code == "" {
+		f.Code = "OutcomeUnknown"
+	}
+	return f
+}
+
+// Totals sums the counts of a report and its steps.
+func (r *Report) Totals() (applied, failed int) {
+	for _, c := range r.Counts {
+		applied += c.Applied
+		failed += c.Failed
+	}
+	for _, s := range r.Steps {
+		a, f := s.Totals()
+		applied += a
+		failed += f
+	}
+	return applied, failed
+}
+
+// AllFindings returns the findings of a report and its steps.
+func (r *Report) AllFindings() []reconcile.Finding {
+	out := append([]reconcile.Finding(nil), r.Findings...)
+	for _, s := range r.Steps {
+		out = append(out, s.AllFindings()...)
+	}
+	return out
+}
+
+// AllFailures returns the failures of a report and its steps.
+func (r *Report) AllFailures() []Failure {
+	out := append([]Failure(nil), r.Failures...)
+	for _, s := range r.Steps {
+		out = append(out, s.AllFailures()...)
+	}
+	return out
+}
+
+// PartialError means some attempted writes failed (exit 3).
+type PartialError struct{ Failed, Applied int }
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("%d of %d attempted changes failed (see the report); the next run retries them", e.Failed, e.Failed+e.Applied)
+}
+
+// FailedError means every attempted write failed (exit 1).
+type FailedError struct{ Failed int }
+
+func (e *FailedError) Error() string {
+	return fmt.Sprintf("all %d attempted changes failed (see the report); the next run retries them", e.Failed)
+}
+
+// outcome turns a finished report into the command's error.
+func (r *Report) outcome() error {
+	applied, failed := r.Totals()
+	switch {
+	case failed == 0:
+		return nil
+	case applied == 0:
+		return &FailedError{Failed: failed}
+	default:
+		return &PartialError{Failed: failed, Applied: applied}
+	}
+}
+
+// Step is one sync command's work inside a run.
+type Step struct {
+	Name string
+	Run  func(ctx context.Context, env *Env, r *Report) error
+}
+
+// Steps of the sync commands.
+var (
+	UsersStep   = Step{Name: "sync-users", Run: syncUsers}
+	TeamsStep   = Step{Name: "sync-teams", Run: syncTeams}
+	MembersStep = Step{Name: "sync-members", Run: syncMembers}
+)
+
+// ErrLockLost is returned when the run lock's connection died mid-run.
+var ErrLockLost = errors.New("run lock lost")
+
+// Run executes steps under the run lock with a run record: it honours
+// microsoft_teams_enabled, refuses to start when another run holds the lock
+// (store.ErrLocked), stops applying when the lock is lost, and records the
+// run. With one step the report is that step's; with several each step gets
+// its own report under Steps.
+func Run(ctx context.Context, env *Env, command string, steps ...Step) (*Report, error) {
+	rep := newReport(command, env.DryRun, env.Now())
+	stats0 := env.Graph.Stats()
+	q0 := env.DB.QueryCount()
+	defer func() {
+		rep.Finished = env.Now()
+		rep.Duration = rep.Finished.Sub(rep.Started).Seconds()
+		s := env.Graph.Stats()
+		rep.Graph = graphUsage(stats0, s)
+		rep.DBQueries = env.DB.QueryCount() - q0
+	}()
+
+	enabled, found, err := env.DB.Setting(ctx, elentra.SettingTeamsEnabled, env.Config.Elentra.OrganisationID)
+	if err != nil {
+		return rep, err
+	}
+	if !found || strings.TrimSpace(enabled) != "1" {
+		v := "absent"
+		if found {
+			v = fmt.Sprintf("%q", enabled)
+		}
+		rep.Disabled = fmt.Sprintf("the Teams integration is switched off in Elentra (setting microsoft_teams_enabled is %s); nothing was done — run 'elentra-teams setup --enable' to switch it on", v)
+		return rep, nil
+	}
+
+	runCtx := ctx
+	if !env.DryRun {
+		interval := env.LockCheckInterval
+		if interval == 0 {
+			interval = 5 * time.Second
+		}
+		lock, err := store.AcquireRunLock(ctx, env.DB, "sync", interval)
+		if err != nil {
+			return rep, err
+		}
+		defer lock.Release()
+		var cancel context.CancelCauseFunc
+		runCtx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		go func() {
+			select {
+			case <-lock.Lost():
+				cancel(fmt.Errorf("%w: %v", ErrLockLost, lock.Err()))
+			case <-runCtx.Done():
+			}
+		}()
+		id, err := env.Store.StartRun(ctx, command, env.Now())
+		if err != nil {
+			return rep, err
+		}
+		rep.RunID = id
+	}
+
+	var runErr error
+	if len(steps) == 1 {
+		runErr = steps[0].Run(runCtx, env, rep)
+	} else {
+		for _, st := range steps {
+			sub := newReport(st.Name, env.DryRun, env.Now())
+			rep.Steps = append(rep.Steps, sub)
+			err := st.Run(runCtx, env, sub)
+			sub.Finished = env.Now()
+			sub.Duration = sub.Finished.Sub(sub.Started).Seconds()
+			if err != nil {
+				sub.Error = err.Error()
+				runErr = fmt.Errorf("%s: %w", st.Name, err)
+				if stopsRun(runCtx, err) {
+					break
+				}
+				// a step that failed as a whole does not keep the next
+				// ones (members after a failed Teams step still converge)
+			}
+		}
+	}
+	if cause := context.Cause(runCtx); cause != nil && errors.Is(cause, ErrLockLost) {
+		runErr = cause
+		rep.Stopped = cause.Error()
+	} else if ctx.Err() != nil {
+		rep.Stopped = "interrupted"
+	}
+	if runErr == nil {
+		runErr = rep.outcome()
+	}
+	if runErr != nil {
+		rep.Error = runErr.Error()
+	}
+	if rep.RunID != 0 {
+		rep.Finished = env.Now()
+		code := ExitCodeOf(runErr)
+		summary, _ := json.Marshal(rep.summary())
+		full, _ := json.Marshal(rep)
+		// the run record is written even when ctx was cancelled
+		if err := env.Store.FinishRun(context.WithoutCancel(ctx), rep.RunID, rep.Finished, code, string(summary), string(full), rep.Error); err != nil && env.Logger != nil {
+			env.Logger.Warn("could not record the end of the run", "error", err)
+		}
+	}
+	return rep, runErr
+}
+
+// stopsRun: errors after which the next steps must not run.
+func stopsRun(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || isAuthErr(err)
+}
+
+// isAuthErr: the sign-in must be renewed; nothing more can be done.
+func isAuthErr(err error) bool {
+	var (
+		re *auth.ReauthorizeError
+		na *auth.NotAuthorizedError
+	)
+	return errors.As(err, &re) || errors.As(err, &na) || errors.Is(err, auth.ErrUndecryptable)
+}
+
+// ExitCodeOf maps a run's error to the documented exit code.
+func ExitCodeOf(err error) int {
+	var pe *PartialError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &pe):
+		return 3
+	case isAuthErr(err):
+		return 4
+	case errors.Is(err, store.ErrLocked):
+		return 5
+	}
+	return 1
+}
+
+func (r *Report) summary() map[string]any {
+	counts := map[string]Count{}
+	var add func(rr *Report)
+	add = func(rr *Report) {
+		for k, c := range rr.Counts {
+			t := counts[string(k)]
+			t.Planned += c.Planned
+			t.Applied += c.Applied
+			t.Failed += c.Failed
+			t.Deferred += c.Deferred
+			counts[string(k)] = t
+		}
+		for _, s := range rr.Steps {
+			add(s)
+		}
+	}
+	add(r)
+	return map[string]any{"counts": counts, "findings": len(r.AllFindings()), "failures": len(r.AllFailures()),
+		"graph_requests": r.Graph.Requests, "throttled": r.Graph.Throttled}
+}
+
+func graphUsage(a, b msgraph.Stats) GraphUsage {
+	u := GraphUsage{Requests: b.Requests - a.Requests, Throttled: b.Throttled - a.Throttled, Retries: b.Retries - a.Retries, ByRoute: map[string]int{}}
+	for k, v := range b.ByRoute {
+		if d := v - a.ByRoute[k]; d > 0 {
+			u.ByRoute[k] = d
+		}
+	}
+	return u
+}
+
+// forEach runs fn on each item with at most n at once, stopping early (and
+// returning ctx's error) when ctx is done. fn's errors are its own business:
+// it records failures in the report.
+func forEach[T any](ctx context.Context, n int, items []T, fn func(ctx context.Context, item T)) error {
+	if n < 1 {
+		n = 1
+	}
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for _, it := range items {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return context.Cause(ctx)
+		case sem <- struct{}{}:
+		}
+		wg.Add(1)
+		go func(it T) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(ctx, it)
+		}(it)
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// capPlan applies sync.max_actions: what is over the cap is deferred to the
+// next run and said in a finding.
+func capPlan(env *Env, r *Report, p reconcile.Plan) []reconcile.Action {
+	kept, deferred := reconcile.Cap(p.Actions, env.Config.Sync.MaxActions)
+	if len(deferred) > 0 {
+		r.deferred(deferred)
+		n := (&reconcile.Plan{Actions: deferred}).Weight()
+		r.note(reconcile.Finding{Kind: "max_actions", Severity: reconcile.Warning,
+			Message: fmt.Sprintf("sync.max_actions (%d) reached: %d changes are left for the next run", env.Config.Sync.MaxActions, n),
+			Fix:     "if these changes are expected (a first sync of a large school), raise sync.max_actions or let the next runs finish them"})
+	}
+	return kept
+}
+
+func sortedInts(m map[int]bool) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out
+}
+
+func courseFilter(env *Env) map[int]bool {
+	if len(env.CourseIDs) == 0 {
+		return nil
+	}
+	m := map[int]bool{}
+	for _, id := range env.CourseIDs {
+		m[id] = true
+	}
+	return m
+}

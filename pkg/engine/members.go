@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
+)
+
+// replicationWindow: a Team this young may still answer 404 while Microsoft
+// replicates it (graph-wire.md §2.2), which is not a sign it is gone.
+const replicationWindow = 15 * time.Minute
+
+func syncMembers(ctx context.Context, env *Env, r *Report) error {
+	sc, err := readScope(ctx, env, needOwners|needMembers)
+	if err != nil {
+		return err
+	}
+	// The Teams to reconcile: current courses with a Team (an archived Team
+	// is read-only, and a course that ended keeps its last membership).
+	var teamIDs []string
+	var courseIDs []int
+	for id, rec := range sc.Records {
+		if rec.State != reconcile.StateTeam || rec.GroupID == "" || !sc.current(id) {
+			continue
+		}
+		teamIDs = append(teamIDs, rec.GroupID)
+		courseIDs = append(courseIDs, id)
+	}
+	sort.Ints(courseIDs)
+	sort.Strings(teamIDs)
+	for id := range sc.Enabled {
+		if rec, ok := sc.Records[id]; sc.current(id) && (!ok || rec.State != reconcile.StateTeam) {
+			r.note(reconcile.Finding{Kind: "no_team_yet", Severity: reconcile.Note, CourseID: id, Name: sc.Courses[id].Code,
+				Message: "the course has no Team yet, so no members are synced", Fix: "run sync-teams (sync does it first)"})
+		}
+	}
+	if len(teamIDs) == 0 {
+		return nil
+	}
+	managed, err := env.Store.ManagedMembers(ctx, courseIDs)
+	if err != nil {
+		return err
+	}
+	lists, listErrs, err := env.Graph.ListMembersOfTeams(ctx, teamIDs)
+	if err != nil {
+		return fmt.Errorf("list Team members: %w", err)
+	}
+
+	in := reconcile.MembersInput{AdminObjectID: env.AdminObjectID, RemoveUnmanaged: env.Config.Sync.RemoveUnmanaged,
+		GuardPercent: env.Config.Sync.RemovalGuardPercent, Force: env.Force}
+	for _, id := range courseIDs {
+		rec := sc.Records[id]
+		c := sc.Courses[id]
+		tm := reconcile.TeamMembers{CourseID: id, Code: c.Code, TeamID: rec.GroupID, Desired: map[string]reconcile.Person{}, Managed: map[string]bool{}}
+		var missing []string
+		missingCount := 0
+		roles := sc.roles(env, id)
+		proxies := make([]int, 0, len(roles))
+		for p := range roles {
+			proxies = append(proxies, p)
+		}
+		sort.Ints(proxies)
+		for _, p := range proxies {
+			u, ok := sc.Users[p]
+			if !ok || u.ObjectID == "" {
+				missingCount++
+				if len(missing) < 20 {
+					name := fmt.Sprintf("user %d", p)
+					if ok {
+						name = fmt.Sprintf("%s (%d)", userName(u), p)
+					}
+					missing = append(missing, name)
+				}
+				continue
+			}
+			tm.Desired[strings.ToLower(u.ObjectID)] = reconcile.Person{ProxyID: p, Name: userName(u), Role: roles[p]}
+		}
+		if missingCount > 0 {
+			more := ""
+			if missingCount > len(missing) {
+				more = fmt.Sprintf(" and %d more", missingCount-len(missing))
+			}
+			r.note(reconcile.Finding{Kind: "no_object_id", Severity: reconcile.Warning, CourseID: id, Name: c.Code,
+				Message: fmt.Sprintf("%d of the course's people have no Microsoft Object ID and are not in its Team: %s%s", missingCount, strings.Join(missing, ", "), more),
+				Fix:     "run sync-users, or link them by hand with: elentra-teams users link PROXY_ID OBJECT_ID"})
+		}
+		for oid := range managed[id] {
+			tm.Managed[oid] = true
+		}
+		if lerr, failed := listErrs[rec.GroupID]; failed {
+			if msgraph.IsNotFound(lerr) && env.Now().Sub(rec.TeamCreatedAt) < replicationWindow {
+				tm.Listed = true // a new Team still replicating: add, never remove
+			} else {
+				r.fail(failure(reconcile.KindAddMembers, id, 0, "", fmt.Errorf("list the members of Team %s: %w", rec.GroupID, lerr)))
+				tm.Listed = false
+			}
+		} else {
+			tm.Listed = true
+			for _, m := range lists[rec.GroupID] {
+				tm.Actual = append(tm.Actual, reconcile.Member{MembershipID: m.ID, UserID: strings.ToLower(m.UserID), Owner: m.IsOwner()})
+			}
+		}
+		in.Teams = append(in.Teams, tm)
+	}
+	plan := reconcile.PlanMembers(in)
+	r.planned(plan)
+	if env.DryRun || plan.Empty() {
+		return nil
+	}
+	actions := capPlan(env, r, plan)
+
+	// One worker per Team at a time: a Team takes at most 4 requests a
+	// second, so its actions go in sequence while Teams go in parallel.
+	byTeam := map[int][]reconcile.Action{}
+	var order []int
+	for _, a := range actions {
+		if _, ok := byTeam[a.CourseID]; !ok {
+			order = append(order, a.CourseID)
+		}
+		byTeam[a.CourseID] = append(byTeam[a.CourseID], a)
+	}
+	m := &membersApplier{env: env, r: r, managed: managed}
+	return forEach(ctx, env.Config.Sync.Concurrency, order, func(ctx context.Context, courseID int) {
+		for _, a := range byTeam[courseID] {
+			if ctx.Err() != nil {
+				return
+			}
+			m.apply(ctx, a)
+		}
+	})
+}
+
+type membersApplier struct {
+	env     *Env
+	r       *Report
+	managed map[int]map[string]store.MemberRecord
+}
+
+func (m *membersApplier) apply(ctx context.Context, a reconcile.Action) {
+	env := m.env
+	switch a.Kind {
+	case reconcile.KindAddMembers:
+		adds := make([]msgraph.MemberAdd, len(a.Adds))
+		proxy := map[string]reconcile.MemberAdd{}
+		for i, ad := range a.Adds {
+			adds[i] = msgraph.MemberAdd{UserID: ad.UserID, Owner: ad.Role == reconcile.RoleOwner}
+			proxy[strings.ToLower(ad.UserID)] = ad
+		}
+		results, err := env.Graph.AddMembers(ctx, a.GroupID, adds)
+		var recs []store.MemberRecord
+		for _, res := range results {
+			ad := proxy[strings.ToLower(res.UserID)]
+			if res.Err != nil {
+				f := failure(a.Kind, a.CourseID, 0, res.UserID, res.Err)
+				f.ProxyID = ad.ProxyID
+				m.r.fail(f)
+				continue
+			}
+			recs = append(recs, store.MemberRecord{CourseID: a.CourseID, ObjectID: res.UserID, ProxyID: ad.ProxyID, Role: string(ad.Role)})
+		}
+		if len(recs) > 0 {
+			if rerr := env.Store.RecordMembers(context.WithoutCancel(ctx), recs, env.Now()); rerr != nil {
+				m.r.fail(failure(a.Kind, a.CourseID, 0, "", rerr))
+			}
+			m.r.applied(a.Kind, len(recs))
+		}
+		if err != nil {
+			// the users the failed call did not report on
+			done := map[string]bool{}
+			for _, res := range results {
+				done[strings.ToLower(res.UserID)] = true
+			}
+			for _, ad := range a.Adds {
+				if !done[strings.ToLower(ad.UserID)] {
+					f := failure(a.Kind, a.CourseID, 0, ad.UserID, err)
+					f.ProxyID = ad.ProxyID
+					m.r.fail(f)
+				}
+			}
+		}
+	case reconcile.KindSetRole:
+		err := env.Graph.UpdateMemberRole(ctx, a.GroupID, a.MembershipID, a.Role == reconcile.RoleOwner)
+		if err != nil {
+			m.r.fail(failure(a.Kind, a.CourseID, 0, a.UserID, err))
+			return
+		}
+		if _, ours := m.managed[a.CourseID][strings.ToLower(a.UserID)]; ours {
+			if err := env.Store.RecordMembers(ctx, []store.MemberRecord{{CourseID: a.CourseID, ObjectID: a.UserID, ProxyID: a.ProxyID, Role: string(a.Role)}}, env.Now()); err != nil {
+				m.r.fail(failure(a.Kind, a.CourseID, 0, a.UserID, err))
+				return
+			}
+		}
+		m.r.applied(a.Kind, 1)
+	case reconcile.KindRemoveMember:
+		err := env.Graph.RemoveMember(ctx, a.GroupID, a.MembershipID)
+		if err != nil && !msgraph.IsNotFound(err) {
+			m.r.fail(failure(a.Kind, a.CourseID, 0, a.UserID, err))
+			return
+		}
+		if err := env.Store.DeleteMembers(ctx, a.CourseID, []string{a.UserID}); err != nil {
+			m.r.fail(failure(a.Kind, a.CourseID, 0, a.UserID, err))
+			return
+		}
+		m.r.applied(a.Kind, 1)
+	}
+}

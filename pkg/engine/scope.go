@@ -1,0 +1,245 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html"
+	"regexp"
+	"sort"
+	"strings"
+	"text/template"
+
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
+)
+
+// scope is the Elentra side of a sync, read with a handful of set-based
+// queries whatever the number of courses and users.
+type scope struct {
+	// Courses in scope that exist in Elentra, by id.
+	Courses map[int]elentra.Course
+	// Enabled are the courses switched on (or every active course with
+	// sync.all_active_courses), restricted by --course.
+	Enabled map[int]bool
+	// Records are the tool's course rows (all of them, or --course's).
+	Records map[int]store.TeamRecord
+	// Learners and Contacts of the courses.
+	Learners map[int][]int
+	Contacts []elentra.Contact
+	// Users are everyone above, by proxy id.
+	Users map[int]elentra.User
+}
+
+type scopeNeeds int
+
+const (
+	needOwners  scopeNeeds = 1 << iota // contacts and their users
+	needMembers                        // learners too
+)
+
+// readScope reads the courses in scope, their records, and as needed their
+// contacts, learners and users.
+func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) {
+	cfg := env.Config
+	now := env.Now()
+	only := courseFilter(env)
+	sc := &scope{Enabled: map[int]bool{}, Courses: map[int]elentra.Course{}}
+
+	var enabledIDs []int
+	if cfg.Sync.AllActiveCourses {
+		cs, err := env.DB.Courses(ctx, elentra.CourseFilter{OrganisationID: cfg.Elentra.OrganisationID, ActiveOnly: true}, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			enabledIDs = append(enabledIDs, c.ID)
+		}
+	} else {
+		ids, err := env.Store.EnabledCourseIDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		enabledIDs = ids
+	}
+	for _, id := range enabledIDs {
+		if only == nil || only[id] {
+			sc.Enabled[id] = true
+		}
+	}
+	var recIDs []int
+	if only != nil {
+		recIDs = sortedInts(only)
+	}
+	recs, err := env.Store.TeamRecords(ctx, recIDs)
+	if err != nil {
+		return nil, err
+	}
+	sc.Records = recs
+
+	want := map[int]bool{}
+	for id := range sc.Enabled {
+		want[id] = true
+	}
+	for id, r := range recs {
+		if r.GroupID != "" && (only == nil || only[id]) {
+			want[id] = true
+		}
+	}
+	if len(want) > 0 {
+		cs, err := env.DB.Courses(ctx, elentra.CourseFilter{IDs: sortedInts(want)}, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			sc.Courses[c.ID] = c
+		}
+	}
+	ids := make([]int, 0, len(sc.Courses))
+	for id := range sc.Courses {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	if needs&(needOwners|needMembers) != 0 && len(ids) > 0 {
+		if sc.Contacts, err = env.DB.Contacts(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	if needs&needMembers != 0 && len(ids) > 0 {
+		if sc.Learners, err = env.DB.Learners(ctx, ids, cfg.Elentra.AppID, now); err != nil {
+			return nil, err
+		}
+	}
+	people := map[int]bool{}
+	for _, c := range sc.Contacts {
+		people[c.ProxyID] = true
+	}
+	for _, ls := range sc.Learners {
+		for _, id := range ls {
+			people[id] = true
+		}
+	}
+	sc.Users = map[int]elentra.User{}
+	if len(people) > 0 {
+		us, err := env.DB.Users(ctx, sortedInts(people))
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			sc.Users[u.ProxyID] = u
+		}
+	}
+	return sc, nil
+}
+
+// current reports whether a course should have an active Team.
+func (sc *scope) current(id int) bool {
+	c, ok := sc.Courses[id]
+	return ok && sc.Enabled[id] && c.Active && c.Period != nil
+}
+
+// roles computes each course's desired people: owners from the owner
+// contact types (and pcoord_id), members from the learners and the member
+// contact types; owner wins.
+func (sc *scope) roles(env *Env, courseID int) map[int]reconcile.Role {
+	owner := map[string]bool{"pcoord_id": true}
+	for _, t := range env.Config.Sync.OwnerContactTypes {
+		owner[t] = true
+	}
+	member := map[string]bool{}
+	for _, t := range env.Config.Sync.MemberContactTypes {
+		member[t] = true
+	}
+	out := map[int]reconcile.Role{}
+	for _, id := range sc.Learners[courseID] {
+		out[id] = reconcile.RoleMember
+	}
+	for _, c := range sc.Contacts {
+		if c.CourseID != courseID {
+			continue
+		}
+		switch {
+		case owner[c.Type]:
+			out[c.ProxyID] = reconcile.RoleOwner
+		case member[c.Type] && out[c.ProxyID] != reconcile.RoleOwner:
+			out[c.ProxyID] = reconcile.RoleMember
+		}
+	}
+	return out
+}
+
+// ownerIDs returns the Object IDs of a course's owners and how many owners
+// have none.
+func (sc *scope) ownerIDs(env *Env, courseID int) (ids []string, without int) {
+	roles := sc.roles(env, courseID)
+	var proxies []int
+	for p, r := range roles {
+		if r == reconcile.RoleOwner {
+			proxies = append(proxies, p)
+		}
+	}
+	sort.Ints(proxies)
+	for _, p := range proxies {
+		if u, ok := sc.Users[p]; ok && u.ObjectID != "" {
+			ids = append(ids, strings.ToLower(u.ObjectID))
+		} else {
+			without++
+		}
+	}
+	return ids, without
+}
+
+// names renders Team names and descriptions from the configured template.
+type names struct{ tmpl *template.Template }
+
+func newNames(env *Env) (*names, error) {
+	t, err := template.New("team_name").Option("missingkey=error").Parse(env.Config.Sync.TeamNameTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("sync.team_name_template: %w", err)
+	}
+	return &names{tmpl: t}, nil
+}
+
+func (n *names) displayName(c elentra.Course) string {
+	period := ""
+	if c.Period != nil {
+		period = c.Period.Title
+	}
+	var b bytes.Buffer
+	if err := n.tmpl.Execute(&b, map[string]any{"Code": c.Code, "Name": c.Name, "Period": period, "ID": c.ID}); err != nil {
+		return strings.TrimSpace(c.Code + " " + c.Name)
+	}
+	s := strings.Join(strings.Fields(b.String()), " ")
+	if s == "" {
+		s = fmt.Sprintf("Course %d", c.ID)
+	}
+	// group displayName: at most 256 characters
+	return truncate(s, 256)
+}
+
+var tagRE = regexp.MustCompile(`<[^>]*>`)
+
+// plainText turns Elentra's HTML course description into the plain text a
+// Team description holds.
+func plainText(s string) string {
+	s = tagRE.ReplaceAllString(s, " ")
+	s = html.UnescapeString(s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+func userName(u elentra.User) string {
+	n := strings.TrimSpace(u.FirstName + " " + u.LastName)
+	if n == "" {
+		n = u.Username
+	}
+	return n
+}

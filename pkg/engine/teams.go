@@ -1,0 +1,292 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
+)
+
+// teamsInput builds the planner's view of every course in scope.
+func teamsInput(env *Env, sc *scope, n *names) reconcile.TeamsInput {
+	in := reconcile.TeamsInput{Records: map[int]reconcile.TeamRecord{}, CourseEnd: env.Config.Sync.CourseEnd,
+		AdminObjectID: env.AdminObjectID, OwnerRequired: env.Config.Microsoft.AuthMode == "application"}
+	ids := map[int]bool{}
+	for id := range sc.Enabled {
+		ids[id] = true
+	}
+	for id, r := range sc.Records {
+		in.Records[id] = reconcile.TeamRecord{CourseID: id, State: r.State, GroupID: r.GroupID, DisplayName: r.DisplayName,
+			DescriptionHash: r.DescriptionHash, Archived: r.State == reconcile.StateArchived}
+		if r.GroupID != "" {
+			ids[id] = true
+		}
+	}
+	for _, id := range sortedInts(ids) {
+		c, exists := sc.Courses[id]
+		course := reconcile.Course{CourseID: id, Exists: exists, Enabled: sc.Enabled[id]}
+		if exists {
+			owners, without := sc.ownerIDs(env, id)
+			course.OrganisationID = c.OrganisationID
+			course.Code, course.Name = c.Code, c.Name
+			course.Active, course.CurrentPeriod = c.Active, c.Period != nil
+			course.DisplayName = n.displayName(c)
+			course.Description = plainText(c.Description)
+			course.MailNickname = reconcile.MailNickname(c.OrganisationID, c.ID, c.Code)
+			course.OwnerIDs, course.OwnersWithoutID = owners, without
+		}
+		in.Courses = append(in.Courses, course)
+	}
+	return in
+}
+
+func syncTeams(ctx context.Context, env *Env, r *Report) error {
+	sc, err := readScope(ctx, env, needOwners)
+	if err != nil {
+		return err
+	}
+	n, err := newNames(env)
+	if err != nil {
+		return err
+	}
+	plan := reconcile.PlanTeams(teamsInput(env, sc, n))
+	r.planned(plan)
+	if env.DryRun || plan.Empty() {
+		return nil
+	}
+	actions := capPlan(env, r, plan)
+
+	// Intent first, in one statement: a crash after POST /groups leaves a
+	// row that makes the next run look the nickname up instead of creating.
+	var intents []store.TeamIntent
+	var fresh []reconcile.Action
+	for _, a := range actions {
+		if a.Kind == reconcile.KindCreateTeam && a.GroupID == "" {
+			intents = append(intents, store.TeamIntent{CourseID: a.CourseID, MailNickname: a.MailNickname})
+			fresh = append(fresh, a)
+		}
+	}
+	if err := env.Store.RecordTeamIntents(ctx, intents, env.Now()); err != nil {
+		return err
+	}
+	found := lookupGroups(ctx, env, fresh)
+
+	t := &teamsApplier{env: env, r: r, sc: sc, found: found}
+	return forEach(ctx, env.Config.Sync.Concurrency, actions, t.apply)
+}
+
+// groupLookup is what a nickname look-up found for one course.
+type groupLookup struct {
+	groups []msgraph.Group
+	err    error
+}
+
+// lookupGroups asks Graph, 20 courses a $batch, which groups already carry
+// each nickname (a group created by a run that crashed before recording it,
+// or by a copy of this tool whose tables were lost).
+func lookupGroups(ctx context.Context, env *Env, creates []reconcile.Action) map[int]groupLookup {
+	out := map[int]groupLookup{}
+	if len(creates) == 0 {
+		return out
+	}
+	reqs := make([]msgraph.BatchRequest, len(creates))
+	for i, a := range creates {
+		reqs[i] = msgraph.BatchRequest{ID: fmt.Sprint(i + 1), Method: "GET",
+			URL: "/groups?$filter=" + queryEscape("mailNickname eq '"+strings.ReplaceAll(a.MailNickname, "'", "''")+"'") +
+				"&$select=id,displayName,description,mailNickname,resourceProvisioningOptions"}
+	}
+	resps, err := env.Graph.Batch(ctx, reqs)
+	if err != nil {
+		for _, a := range creates {
+			out[a.CourseID] = groupLookup{err: err}
+		}
+		return out
+	}
+	for i, resp := range resps {
+		a := creates[i]
+		if e := resp.Err(); e != nil {
+			out[a.CourseID] = groupLookup{err: e}
+			continue
+		}
+		var page struct {
+			Value []msgraph.Group `json:"value"`
+		}
+		if err := resp.Decode(&page); err != nil {
+			out[a.CourseID] = groupLookup{err: err}
+			continue
+		}
+		out[a.CourseID] = groupLookup{groups: page.Value}
+	}
+	return out
+}
+
+// queryEscape escapes an OData query value, spaces as %20 (never '+').
+func queryEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
+
+type teamsApplier struct {
+	env   *Env
+	r     *Report
+	sc    *scope
+	found map[int]groupLookup
+}
+
+func (t *teamsApplier) apply(ctx context.Context, a reconcile.Action) {
+	var err error
+	switch a.Kind {
+	case reconcile.KindCreateTeam:
+		err = t.create(ctx, a)
+	case reconcile.KindRenameTeam:
+		err = t.rename(ctx, a)
+	case reconcile.KindArchiveTeam:
+		if err = t.env.Graph.ArchiveTeam(ctx, a.GroupID); err == nil {
+			err = t.env.Store.RecordTeamState(ctx, a.CourseID, reconcile.StateArchived, t.env.Now())
+		}
+	case reconcile.KindUnarchive:
+		if err = t.env.Graph.UnarchiveTeam(ctx, a.GroupID); err == nil {
+			err = t.env.Store.RecordTeamState(ctx, a.CourseID, reconcile.StateTeam, t.env.Now())
+		}
+	default:
+		return
+	}
+	if err != nil {
+		t.r.fail(failure(a.Kind, a.CourseID, 0, "", err))
+		if rerr := t.env.Store.RecordCourseError(context.WithoutCancel(ctx), a.CourseID, err.Error(), t.env.Now()); rerr != nil && t.env.Logger != nil {
+			t.env.Logger.Warn("could not record a course's error", "course", a.CourseID, "error", rerr)
+		}
+		return
+	}
+	t.r.applied(a.Kind, 1)
+}
+
+// create makes (or adopts) the course's group, then its Team.
+func (t *teamsApplier) create(ctx context.Context, a reconcile.Action) error {
+	env := t.env
+	groupID := a.GroupID
+	desc := ""
+	if a.Description != nil {
+		desc = *a.Description
+	}
+	if groupID == "" {
+		g, err := t.findOrCreateGroup(ctx, a, desc)
+		if err != nil {
+			return err
+		}
+		if g.HasTeam() {
+			return nil // adopted a complete Team
+		}
+		groupID = g.ID
+	}
+	if _, err := env.Graph.CreateTeamFromGroup(ctx, groupID); err != nil {
+		return fmt.Errorf("make the group %s a Team: %w", groupID, err)
+	}
+	return env.Store.RecordTeamState(ctx, a.CourseID, reconcile.StateTeam, env.Now())
+}
+
+func (t *teamsApplier) findOrCreateGroup(ctx context.Context, a reconcile.Action, desc string) (*msgraph.Group, error) {
+	env := t.env
+	lk := t.found[a.CourseID]
+	if lk.err != nil {
+		return nil, fmt.Errorf("look up groups named %s: %w", a.MailNickname, lk.err)
+	}
+	cands := lk.groups
+	if len(cands) == 0 && t.sc.Records[a.CourseID].State == reconcile.StateGroupIntent {
+		// A previous run meant to create it: a naming policy may have added
+		// a prefix or suffix to the nickname, so search for it inside one.
+		found, err := env.Graph.SearchGroupsByMailNickname(ctx, a.MailNickname)
+		if err != nil {
+			return nil, fmt.Errorf("search groups named like %s: %w", a.MailNickname, err)
+		}
+		for _, g := range found {
+			if strings.Contains(strings.ToLower(g.MailNickname), strings.ToLower(a.MailNickname)) {
+				cands = append(cands, g)
+			}
+		}
+	}
+	switch len(cands) {
+	case 0:
+	case 1:
+		return t.adopt(ctx, a, cands[0])
+	default:
+		var ids []string
+		for _, g := range cands {
+			ids = append(ids, g.ID)
+		}
+		return nil, fmt.Errorf("%d groups carry the nickname %s (%s): none is adopted and none created; delete the extra ones in Microsoft Entra", len(cands), a.MailNickname, strings.Join(ids, ", "))
+	}
+	g, err := env.Graph.CreateGroup(ctx, msgraph.GroupCreate{
+		DisplayName: a.DisplayName, Description: desc, MailNickname: a.MailNickname, Visibility: "Private",
+		OwnerIDs: a.OwnerIDs, ResourceBehaviorOptions: []string{"WelcomeEmailDisabled"},
+	})
+	if err != nil {
+		if msgraph.HasCode(err, "ObjectConflict") {
+			// Created meanwhile (or by the request whose answer was lost).
+			gs, ferr := env.Graph.FindGroupsByMailNickname(ctx, a.MailNickname)
+			if ferr == nil && len(gs) == 1 {
+				return t.adopt(ctx, a, gs[0])
+			}
+		}
+		if errors.Is(err, msgraph.ErrOutcomeUnknown) {
+			return nil, fmt.Errorf("create the group %s: %w; the next run looks it up before creating", a.MailNickname, err)
+		}
+		return nil, fmt.Errorf("create the group %s: %w", a.MailNickname, err)
+	}
+	if err := env.Store.RecordGroup(ctx, a.CourseID, store.GroupResult{GroupID: g.ID, GraphMailNickname: g.MailNickname,
+		GraphDisplayName: g.DisplayName, DisplayName: a.DisplayName, DescriptionHash: reconcile.HashText(desc)}, env.Now()); err != nil {
+		return nil, err
+	}
+	// The Elentra owners bound at creation were added by this tool.
+	var recs []store.MemberRecord
+	for _, id := range a.OwnerIDs {
+		if !strings.EqualFold(id, env.AdminObjectID) {
+			recs = append(recs, store.MemberRecord{CourseID: a.CourseID, ObjectID: id, Role: string(reconcile.RoleOwner)})
+		}
+	}
+	if err := env.Store.RecordMembers(ctx, recs, env.Now()); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// adopt records an existing group as the course's, instead of creating one.
+func (t *teamsApplier) adopt(ctx context.Context, a reconcile.Action, g msgraph.Group) (*msgraph.Group, error) {
+	if t.env.Logger != nil {
+		t.env.Logger.Info("adopted an existing group", "course", a.CourseID, "group", g.ID, "mailNickname", g.MailNickname)
+	}
+	err := t.env.Store.RecordGroup(ctx, a.CourseID, store.GroupResult{GroupID: g.ID, GraphMailNickname: g.MailNickname,
+		GraphDisplayName: g.DisplayName, DisplayName: g.DisplayName, DescriptionHash: reconcile.HashText(g.Description),
+		HasTeam: g.HasTeam()}, t.env.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+func (t *teamsApplier) rename(ctx context.Context, a reconcile.Action) error {
+	env := t.env
+	upd := msgraph.GroupUpdate{Description: a.Description}
+	if a.DisplayName != "" {
+		upd.DisplayName = &a.DisplayName
+	}
+	if err := env.Graph.UpdateGroup(ctx, a.GroupID, upd); err != nil {
+		return fmt.Errorf("rename the group %s: %w", a.GroupID, err)
+	}
+	kept := ""
+	if a.DisplayName != "" {
+		// A naming policy may change the name: keep what Graph kept.
+		if g, err := env.Graph.GetGroup(ctx, a.GroupID); err == nil {
+			kept = g.DisplayName
+		}
+	}
+	hash := ""
+	if a.Description != nil {
+		hash = reconcile.HashText(*a.Description)
+	}
+	return env.Store.RecordRename(ctx, a.CourseID, a.DisplayName, kept, hash, env.Now())
+}

@@ -1,0 +1,304 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
+)
+
+// CoursesTable maps courses to their groups and Teams.
+const CoursesTable = "msteams_courses"
+
+// TeamRecord is a row of msteams_courses.
+type TeamRecord struct {
+	CourseID          int
+	Enabled           bool
+	State             string
+	GroupID           string
+	MailNickname      string // intended
+	GraphMailNickname string // as Graph kept it
+	DisplayName       string // last sent
+	GraphDisplayName  string // as Graph kept it
+	DescriptionHash   string
+	IntentAt          time.Time
+	TeamCreatedAt     time.Time
+	LastSyncedAt      time.Time
+	LastError         string
+	LastErrorAt       time.Time
+}
+
+type teamRow struct {
+	CourseID          int            `db:"course_id"`
+	Enabled           bool           `db:"enabled"`
+	State             string         `db:"state"`
+	GroupID           sql.NullString `db:"group_id"`
+	MailNickname      sql.NullString `db:"mail_nickname"`
+	GraphMailNickname sql.NullString `db:"graph_mail_nickname"`
+	DisplayName       sql.NullString `db:"display_name"`
+	GraphDisplayName  sql.NullString `db:"graph_display_name"`
+	DescriptionHash   sql.NullString `db:"description_hash"`
+	IntentAt          sql.NullTime   `db:"intent_at"`
+	TeamCreatedAt     sql.NullTime   `db:"team_created_at"`
+	LastSyncedAt      sql.NullTime   `db:"last_synced_at"`
+	LastError         sql.NullString `db:"last_error"`
+	LastErrorAt       sql.NullTime   `db:"last_error_at"`
+}
+
+const teamColumns = `course_id, enabled, state, group_id, mail_nickname, graph_mail_nickname, display_name, graph_display_name,
+	description_hash, intent_at, team_created_at, last_synced_at, last_error, last_error_at`
+
+// TeamRecords returns the rows of these courses (all rows when courseIDs is
+// nil), by course id. One query per elentra.MaxInList ids.
+func (s *Store) TeamRecords(ctx context.Context, courseIDs []int) (map[int]TeamRecord, error) {
+	var rows []teamRow
+	base := `SELECT ` + teamColumns + ` FROM ` + s.db.Table(CoursesTable)
+	if courseIDs == nil {
+		if err := s.db.Select(ctx, &rows, base); err != nil {
+			return nil, fmt.Errorf("read course records: %w", err)
+		}
+	} else {
+		ids := append([]int(nil), courseIDs...)
+		for len(ids) > 0 {
+			n := min(len(ids), elentra.MaxInList)
+			q, args, err := elentra.In(base+` WHERE course_id IN (?)`, ids[:n])
+			if err != nil {
+				return nil, err
+			}
+			ids = ids[n:]
+			var chunk []teamRow
+			if err := s.db.Select(ctx, &chunk, q, args...); err != nil {
+				return nil, fmt.Errorf("read course records: %w", err)
+			}
+			rows = append(rows, chunk...)
+		}
+	}
+	out := make(map[int]TeamRecord, len(rows))
+	for _, r := range rows {
+		out[r.CourseID] = TeamRecord{
+			CourseID: r.CourseID, Enabled: r.Enabled, State: r.State, GroupID: r.GroupID.String, MailNickname: r.MailNickname.String,
+			GraphMailNickname: r.GraphMailNickname.String, DisplayName: r.DisplayName.String, GraphDisplayName: r.GraphDisplayName.String,
+			DescriptionHash: r.DescriptionHash.String, IntentAt: r.IntentAt.Time, TeamCreatedAt: r.TeamCreatedAt.Time,
+			LastSyncedAt: r.LastSyncedAt.Time, LastError: r.LastError.String, LastErrorAt: r.LastErrorAt.Time,
+		}
+	}
+	return out, nil
+}
+
+// EnabledCourseIDs returns the courses switched on with `courses enable`.
+func (s *Store) EnabledCourseIDs(ctx context.Context) ([]int, error) {
+	var ids []int
+	if err := s.db.Select(ctx, &ids, `SELECT course_id FROM `+s.db.Table(CoursesTable)+` WHERE enabled = 1 ORDER BY course_id`); err != nil {
+		return nil, fmt.Errorf("read enabled courses: %w", err)
+	}
+	return ids, nil
+}
+
+// TeamIntent is recorded before a group is created, so that a crash between
+// the create and its record leaves a row saying "look this nickname up".
+type TeamIntent struct {
+	CourseID     int
+	MailNickname string
+}
+
+// RecordTeamIntents marks courses as about to get a group, in one statement
+// per 1,000 courses. A course that already has a group keeps its state.
+func (s *Store) RecordTeamIntents(ctx context.Context, intents []TeamIntent, now time.Time) error {
+	now = now.UTC().Truncate(time.Second)
+	for len(intents) > 0 {
+		n := min(len(intents), 1000)
+		var b strings.Builder
+		args := make([]any, 0, n*5)
+		b.WriteString(`INSERT INTO ` + s.db.Table(CoursesTable) + ` (course_id, mail_nickname, state, intent_at, created_at, updated_at) VALUES `)
+		for i, in := range intents[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`(?, ?, 'group_intent', ?, ?, ?)`)
+			args = append(args, in.CourseID, in.MailNickname, now, now, now)
+		}
+		b.WriteString(` ON DUPLICATE KEY UPDATE
+			state = IF(group_id IS NULL OR group_id = '', 'group_intent', state),
+			mail_nickname = IF(group_id IS NULL OR group_id = '', VALUES(mail_nickname), mail_nickname),
+			intent_at = IF(group_id IS NULL OR group_id = '', VALUES(intent_at), intent_at),
+			updated_at = VALUES(updated_at)`)
+		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("record the intent to create groups: %w", err)
+		}
+		intents = intents[n:]
+	}
+	return nil
+}
+
+// GroupResult is what Graph kept when a group was created or adopted.
+type GroupResult struct {
+	GroupID           string
+	GraphMailNickname string
+	GraphDisplayName  string
+	DisplayName       string // the name sent
+	DescriptionHash   string
+	HasTeam           bool
+}
+
+// RecordGroup stores a created or adopted group (state group, or team when
+// it already is one) and clears the last error.
+func (s *Store) RecordGroup(ctx context.Context, courseID int, g GroupResult, now time.Time) error {
+	now = now.UTC().Truncate(time.Second)
+	state := "group"
+	var created sql.NullTime
+	if g.HasTeam {
+		state = "team"
+		created = sql.NullTime{Time: now, Valid: true}
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO `+s.db.Table(CoursesTable)+`
+		(course_id, group_id, graph_mail_nickname, graph_display_name, display_name, description_hash, state, team_created_at,
+		 last_synced_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON DUPLICATE KEY UPDATE group_id = VALUES(group_id), graph_mail_nickname = VALUES(graph_mail_nickname),
+			graph_display_name = VALUES(graph_display_name), display_name = VALUES(display_name),
+			description_hash = VALUES(description_hash), state = VALUES(state),
+			team_created_at = COALESCE(team_created_at, VALUES(team_created_at)), last_synced_at = VALUES(last_synced_at),
+			last_error = NULL, last_error_at = NULL, updated_at = VALUES(updated_at)`,
+		courseID, g.GroupID, nullString(g.GraphMailNickname), nullString(g.GraphDisplayName), nullString(g.DisplayName),
+		nullString(g.DescriptionHash), state, created, now, now, now)
+	if err != nil {
+		return fmt.Errorf("record the group of course %d: %w", courseID, err)
+	}
+	return nil
+}
+
+// RecordTeamState sets a course's state (team, archived) after it landed.
+func (s *Store) RecordTeamState(ctx context.Context, courseID int, state string, now time.Time) error {
+	now = now.UTC().Truncate(time.Second)
+	_, err := s.db.Exec(ctx, `UPDATE `+s.db.Table(CoursesTable)+` SET state = ?,
+		team_created_at = IF(? = 'team', COALESCE(team_created_at, ?), team_created_at),
+		last_synced_at = ?, last_error = NULL, last_error_at = NULL, updated_at = ? WHERE course_id = ?`,
+		state, state, now, now, now, courseID)
+	if err != nil {
+		return fmt.Errorf("record the Team of course %d: %w", courseID, err)
+	}
+	return nil
+}
+
+// RecordRename stores the name and description last sent, and the name
+// Graph kept.
+func (s *Store) RecordRename(ctx context.Context, courseID int, displayName, graphDisplayName, descriptionHash string, now time.Time) error {
+	now = now.UTC().Truncate(time.Second)
+	_, err := s.db.Exec(ctx, `UPDATE `+s.db.Table(CoursesTable)+` SET display_name = COALESCE(?, display_name),
+		graph_display_name = COALESCE(?, graph_display_name), description_hash = COALESCE(?, description_hash),
+		last_synced_at = ?, last_error = NULL, last_error_at = NULL, updated_at = ? WHERE course_id = ?`,
+		nullString(displayName), nullString(graphDisplayName), nullString(descriptionHash), now, now, courseID)
+	if err != nil {
+		return fmt.Errorf("record the new name of course %d: %w", courseID, err)
+	}
+	return nil
+}
+
+// RecordCourseError keeps the last error of a course for status and check-config.
+func (s *Store) RecordCourseError(ctx context.Context, courseID int, msg string, now time.Time) error {
+	now = now.UTC().Truncate(time.Second)
+	if len(msg) > 2000 {
+		msg = msg[:2000]
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO `+s.db.Table(CoursesTable)+` (course_id, last_error, last_error_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE last_error = VALUES(last_error), last_error_at = VALUES(last_error_at),
+		updated_at = VALUES(updated_at)`, courseID, msg, now, now, now)
+	if err != nil {
+		return fmt.Errorf("record the error of course %d: %w", courseID, err)
+	}
+	return nil
+}
+
+// MembershipsTable records the memberships this tool added.
+const MembershipsTable = "msteams_memberships"
+
+// MemberRecord is a membership the tool added (or bound at creation).
+type MemberRecord struct {
+	CourseID int
+	ObjectID string // lower-case
+	ProxyID  int
+	Role     string
+}
+
+// ManagedMembers returns, per course, the Object IDs (lower-case) of the
+// members this tool added. One query per elentra.MaxInList courses.
+func (s *Store) ManagedMembers(ctx context.Context, courseIDs []int) (map[int]map[string]MemberRecord, error) {
+	out := map[int]map[string]MemberRecord{}
+	ids := append([]int(nil), courseIDs...)
+	sort.Ints(ids)
+	for len(ids) > 0 {
+		n := min(len(ids), elentra.MaxInList)
+		q, args, err := elentra.In(`SELECT course_id, object_id, COALESCE(proxy_id, 0) AS proxy_id, role FROM `+s.db.Table(MembershipsTable)+
+			` WHERE added_by_tool = 1 AND course_id IN (?)`, ids[:n])
+		if err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
+		var rows []struct {
+			CourseID int    `db:"course_id"`
+			ObjectID string `db:"object_id"`
+			ProxyID  int    `db:"proxy_id"`
+			Role     string `db:"role"`
+		}
+		if err := s.db.Select(ctx, &rows, q, args...); err != nil {
+			return nil, fmt.Errorf("read managed memberships: %w", err)
+		}
+		for _, r := range rows {
+			if out[r.CourseID] == nil {
+				out[r.CourseID] = map[string]MemberRecord{}
+			}
+			id := strings.ToLower(r.ObjectID)
+			out[r.CourseID][id] = MemberRecord{CourseID: r.CourseID, ObjectID: id, ProxyID: r.ProxyID, Role: r.Role}
+		}
+	}
+	return out, nil
+}
+
+// RecordMembers stores memberships the tool added, one statement per 1,000.
+func (s *Store) RecordMembers(ctx context.Context, recs []MemberRecord, now time.Time) error {
+	now = now.UTC().Truncate(time.Second)
+	for len(recs) > 0 {
+		n := min(len(recs), 1000)
+		var b strings.Builder
+		args := make([]any, 0, n*6)
+		b.WriteString(`INSERT INTO ` + s.db.Table(MembershipsTable) + ` (course_id, object_id, proxy_id, role, added_by_tool, added_at, updated_at) VALUES `)
+		for i, r := range recs[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`(?, ?, ?, ?, 1, ?, ?)`)
+			args = append(args, r.CourseID, strings.ToLower(r.ObjectID), sql.NullInt64{Int64: int64(r.ProxyID), Valid: r.ProxyID != 0}, r.Role, now, now)
+		}
+		b.WriteString(` ON DUPLICATE KEY UPDATE role = VALUES(role), proxy_id = COALESCE(VALUES(proxy_id), proxy_id),
+			added_by_tool = 1, updated_at = VALUES(updated_at)`)
+		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("record memberships: %w", err)
+		}
+		recs = recs[n:]
+	}
+	return nil
+}
+
+// DeleteMembers forgets memberships that were removed from a Team.
+func (s *Store) DeleteMembers(ctx context.Context, courseID int, objectIDs []string) error {
+	for len(objectIDs) > 0 {
+		n := min(len(objectIDs), elentra.MaxInList)
+		lower := make([]string, n)
+		for i, id := range objectIDs[:n] {
+			lower[i] = strings.ToLower(id)
+		}
+		q, args, err := elentra.In(`DELETE FROM `+s.db.Table(MembershipsTable)+` WHERE course_id = ? AND object_id IN (?)`, courseID, lower)
+		if err != nil {
+			return err
+		}
+		if _, err := s.db.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("forget removed memberships of course %d: %w", courseID, err)
+		}
+		objectIDs = objectIDs[n:]
+	}
+	return nil
+}
