@@ -22,6 +22,18 @@ type settingRow struct {
 	Value          string        `db:"value"`
 }
 
+// SettingRow is one row of Elentra's settings table.
+type SettingRow struct {
+	ID        int
+	Shortname string
+	// OrganisationID is 0 for a global row (organisation_id NULL).
+	OrganisationID int
+	Value          string
+}
+
+// Global reports whether the row applies to every organisation.
+func (r SettingRow) Global() bool { return r.OrganisationID == 0 }
+
 // Setting returns the value of a setting for an organisation. Elentra's
 // settings table has no unique key, so several rows may match: the
 // organisation's own row wins over a global (NULL organisation) row, and among
@@ -38,9 +50,26 @@ func (db *DB) Setting(ctx context.Context, shortname string, organisationID int)
 // Settings returns the values of several settings for an organisation in one
 // query, by the rule of Setting; absent settings are absent from the map.
 func (db *DB) Settings(ctx context.Context, shortnames []string, organisationID int) (map[string]string, error) {
+	rows, err := db.SettingRows(ctx, shortnames, organisationID)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]string{}
+	for _, name := range shortnames {
+		if r, ok := EffectiveSetting(rows, name); ok {
+			out[name] = r.Value
+		}
+	}
+	return out, nil
+}
+
+// SettingRows returns every row of these settings that applies to an
+// organisation (its own rows and the global ones), global rows first, then by
+// id, in one query. Shortnames are compared as MySQL compares them (without
+// regard to case); each row's Shortname is the name the caller asked for.
+func (db *DB) SettingRows(ctx context.Context, shortnames []string, organisationID int) ([]SettingRow, error) {
 	if len(shortnames) == 0 {
-		return out, nil
+		return nil, nil
 	}
 	q, args, err := In(`SELECT setting_id, shortname, organisation_id, value
 		FROM `+db.Table("settings")+`
@@ -52,24 +81,63 @@ func (db *DB) Settings(ctx context.Context, shortnames []string, organisationID 
 	if err := db.Select(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("read settings: %w", err)
 	}
-	// Global rows first, then the organisation's; within each, by id: the
-	// last row written for a name is the one that wins.
 	sort.Slice(rows, func(i, j int) bool {
 		if rows[i].OrganisationID.Valid != rows[j].OrganisationID.Valid {
 			return !rows[i].OrganisationID.Valid
 		}
 		return rows[i].ID < rows[j].ID
 	})
+	out := make([]SettingRow, 0, len(rows))
 	for _, r := range rows {
-		// The comparison is collation-insensitive in SQL; keep the name the
-		// caller asked for.
-		for _, name := range shortnames {
-			if strings.EqualFold(name, r.Shortname) {
-				out[name] = r.Value
+		name := r.Shortname
+		for _, asked := range shortnames {
+			if strings.EqualFold(asked, r.Shortname) {
+				name = asked
 			}
 		}
+		out = append(out, SettingRow{ID: r.ID, Shortname: name, OrganisationID: int(r.OrganisationID.Int64), Value: r.Value})
 	}
 	return out, nil
+}
+
+// EffectiveSetting picks, among rows from SettingRows, the row of shortname
+// that Elentra reads: the organisation's newest row, else the newest global
+// row.
+func EffectiveSetting(rows []SettingRow, shortname string) (SettingRow, bool) {
+	var best SettingRow
+	found := false
+	for _, r := range rows {
+		if r.Shortname != shortname {
+			continue
+		}
+		better := !found || (!r.Global() && best.Global()) || (r.Global() == best.Global() && r.ID > best.ID)
+		if better {
+			best, found = r, true
+		}
+	}
+	return best, found
+}
+
+// GoverningSettingRows are the rows of shortname that decide its value for
+// the organisation: its own rows when it has any, else the global rows. A
+// change made to all of them holds whichever of them Elentra reads (the table
+// has no unique key, so there may be several), and leaves other
+// organisations' values alone when the organisation has its own row.
+func GoverningSettingRows(rows []SettingRow, shortname string) []SettingRow {
+	var own, global []SettingRow
+	for _, r := range rows {
+		switch {
+		case r.Shortname != shortname:
+		case r.Global():
+			global = append(global, r)
+		default:
+			own = append(own, r)
+		}
+	}
+	if len(own) > 0 {
+		return own
+	}
+	return global
 }
 
 // HasTable reports whether schema.table exists (information_schema), for

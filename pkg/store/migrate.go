@@ -105,24 +105,13 @@ func Pending(ctx context.Context, db *elentra.DB) ([]Migration, error) {
 // `setup --dry-run`; none when the schema is current. Table names are
 // qualified with the schema as they will run.
 func PlanMigrations(ctx context.Context, db *elentra.DB) ([]string, error) {
-	pending, err := Pending(ctx, db)
-	if err != nil || len(pending) == 0 {
-		return nil, err
-	}
-	ok, err := db.HasTable(ctx, db.Name(), VersionTable)
+	statements, err := planMigrations(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	if !ok {
-		out = append(out, versionTableDDL(db))
-	}
-	for _, m := range pending {
-		for _, s := range m.Statements {
-			out = append(out, qualifyDDL(db, s))
-		}
-		out = append(out, fmt.Sprintf("INSERT INTO %s (version, description, applied_at) VALUES (%d, '%s', UTC_TIMESTAMP())",
-			db.Table(VersionTable), m.Version, strings.ReplaceAll(m.Description, "'", "''")))
+	out := make([]string, 0, len(statements))
+	for _, s := range statements {
+		out = append(out, s.Display())
 	}
 	return out, nil
 }
