@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -231,6 +230,21 @@ func sqlCmd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// cell writes a value the same way whichever protocol the driver used (a
+// statement with arguments comes back in the binary protocol, with times
+// already parsed): NULL, text as is, times as MySQL prints them.
+func cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case []byte:
+		return string(x)
+	case time.Time:
+		return x.UTC().Format(time.DateTime)
+	}
+	return fmt.Sprint(v)
+}
+
 func runSQL(tdb *elentratest.TestDB, query string, args []any, w interface{ Write([]byte) (int, error) }) error {
 	verb := strings.ToUpper(strings.Fields(query + " x")[0])
 	if verb != "SELECT" && verb != "SHOW" && verb != "WITH" && verb != "DESCRIBE" {
@@ -247,7 +261,7 @@ func runSQL(tdb *elentratest.TestDB, query string, args []any, w interface{ Writ
 		return err
 	}
 	for rows.Next() {
-		vals := make([]sql.RawBytes, len(cols))
+		vals := make([]any, len(cols))
 		ptrs := make([]any, len(cols))
 		for i := range vals {
 			ptrs[i] = &vals[i]
@@ -257,11 +271,7 @@ func runSQL(tdb *elentratest.TestDB, query string, args []any, w interface{ Writ
 		}
 		cells := make([]string, len(cols))
 		for i, v := range vals {
-			if v == nil {
-				cells[i] = "NULL"
-			} else {
-				cells[i] = string(v)
-			}
+			cells[i] = cell(v)
 		}
 		if _, err := fmt.Fprintln(w, strings.Join(cells, "\t")); err != nil {
 			return err

@@ -1,24 +1,171 @@
 package cli
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
+
+	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
+
+const coursesLong = `List the courses of elentra.organisation_id and choose which get a Team.
+
+A course is synced when it is switched on with 'courses enable', or, with
+sync.all_active_courses, when it is active and nobody switched it off with
+'courses disable'. A synced course gets a Team while it is active in a
+current curriculum period.
+
+Ids that are not whole numbers are a usage error; ids Elentra does not have
+(or that belong to another organisation) are named in the error, and then
+nothing is switched (exit 2 in both cases).`
+
+const coursesListLong = `List the organisation's courses with what the next sync does with each:
+
+  create Team                           enabled, current, no Team yet
+  in sync                               enabled, current, has its Team (a
+                                        rename is decided by the sync itself)
+  unarchive at next sync                enabled and current again
+  skip: inactive                        enabled, but course_active is 0
+  skip: no current curriculum period    enabled, but no term covers today
+  archive at next sync                  has a Team it no longer should, and
+                                        sync.course_end is archive
+  keep (disabled)                       disabled with a Team, course_end keep
+  nothing (disabled)                    disabled, no Team
+
+Columns: id, code, name, enabled (yes, "all" for sync.all_active_courses, or
+no), state (the tool's record: none, group_intent, group, team, archived,
+failed), Team (its group id, shortened) and the next sync. Courses the tool
+has a Team for that Elentra no longer has are listed too.
+--output json prints a JSON array with every field in full.`
 
 func newCoursesCmd(f *Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "courses",
 		Short: "List courses and switch their Teams sync on or off",
+		Long:  coursesLong,
 		Example: `  elentra-teams courses list
   elentra-teams courses enable 101 102`,
 		Args: cobra.NoArgs,
 	}
+	var enabledOnly bool
+	list := &cobra.Command{Use: "list", Short: "List courses with what a sync would do with each", Long: coursesListLong, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCoursesList(f, cmd, enabledOnly)
+		},
+		Example: "  elentra-teams courses list --output json\n  elentra-teams courses list --enabled"}
+	list.Flags().BoolVar(&enabledOnly, "enabled", false, "only the courses a sync covers")
 	c.AddCommand(
-		&cobra.Command{Use: "list", Short: "List courses with what a sync would do with each", Args: cobra.NoArgs, RunE: stub(f, needsDB),
-			Example: "  elentra-teams courses list --output json"},
-		&cobra.Command{Use: "enable ID...", Short: "Give these courses a Team", Args: cobra.MinimumNArgs(1), RunE: stub(f, needsDB),
+		list,
+		&cobra.Command{Use: "enable ID...", Short: "Give these courses a Team", Args: cobra.MinimumNArgs(1),
+			Long: `Switch courses on: the next sync gives each a Team (while it is active in a
+current curriculum period). A course already on is left as it is. With
+--dry-run, say what would change and change nothing.`,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return runSwitch(f, cmd, "course", args, true)
+			},
 			Example: "  elentra-teams courses enable 101 102"},
-		&cobra.Command{Use: "disable ID...", Short: "Stop syncing these courses (course_end policy applies)", Args: cobra.MinimumNArgs(1), RunE: stub(f, needsDB),
+		&cobra.Command{Use: "disable ID...", Short: "Stop syncing these courses (course_end policy applies)", Args: cobra.MinimumNArgs(1),
+			Long: `Switch courses off, also against sync.all_active_courses. Their Team is not
+deleted: with sync.course_end archive the next sync archives it, with keep
+(the default) it stays as it is and is no longer updated. With --dry-run,
+say what would change and change nothing.`,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return runSwitch(f, cmd, "course", args, false)
+			},
 			Example: "  elentra-teams courses disable 101"},
 	)
 	return c
+}
+
+func runCoursesList(f *Factory, cmd *cobra.Command, enabledOnly bool) error {
+	ctx := cmd.Context()
+	cfg, err := f.Config(needsDB)
+	if err != nil {
+		return err
+	}
+	st, err := f.Store(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	lines, err := st.ListCourses(ctx, store.ScopeOf(cfg), store.CourseListOptions{EnabledOnly: enabledOnly}, f.Now())
+	if err != nil {
+		return idsError(err)
+	}
+	rows := make([][]string, 0, len(lines))
+	for _, l := range lines {
+		enabled := yesNo(l.Enabled)
+		if l.Enabled && l.EnabledBy != "switch" {
+			enabled = "all"
+		}
+		team := ""
+		if l.GroupID != "" {
+			team = shorten(l.GroupID, 9)
+		}
+		rows = append(rows, []string{fmt.Sprint(l.ID), l.Code, shorten(l.Name, 40), enabled, l.State, team, l.Sync})
+	}
+	none := "no courses in organisation " + fmt.Sprint(cfg.Elentra.OrganisationID)
+	if enabledOnly {
+		none = "no course is enabled: switch one on with 'elentra-teams courses enable ID'"
+	}
+	return writeList(f, lines, []string{"ID", "CODE", "NAME", "ENABLED", "STATE", "TEAM", "NEXT SYNC"}, rows, none)
+}
+
+// runSwitch enables or disables courses or events: every id is checked
+// before anything is written.
+func runSwitch(f *Factory, cmd *cobra.Command, kind string, args []string, on bool) error {
+	ids, err := parseIDs(kind, args)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	cfg, err := f.Config(needsDB)
+	if err != nil {
+		return err
+	}
+	st, err := f.Store(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	scope := store.ScopeOf(cfg)
+	var plan *store.SwitchPlan
+	if kind == "course" {
+		plan, err = st.PlanCourseSwitch(ctx, scope, ids, on, f.Now())
+	} else {
+		plan, err = st.PlanEventSwitch(ctx, scope, ids, on, f.Now())
+	}
+	if err != nil {
+		return idsError(err)
+	}
+	if !f.DryRun() {
+		if err := st.ApplySwitch(ctx, plan, f.Now()); err != nil {
+			return err
+		}
+	}
+	if f.JSON() {
+		return writeJSON(f, struct {
+			DryRun bool `json:"dry_run"`
+			*store.SwitchPlan
+		}{f.DryRun(), plan})
+	}
+	verb := "disabled"
+	if on {
+		verb = "enabled"
+	}
+	for _, it := range plan.Items {
+		var line string
+		switch {
+		case !it.Change:
+			line = fmt.Sprintf("%s: already %s", it.Label, verb)
+		case f.DryRun():
+			line = fmt.Sprintf("%s: would be %s", it.Label, verb)
+		default:
+			line = fmt.Sprintf("%s: %s", it.Label, verb)
+		}
+		if it.Next != "" {
+			line += " (next sync: " + strings.TrimSuffix(it.Next, " at next sync") + ")"
+		}
+		fmt.Fprintln(f.IO.Out, line)
+	}
+	return nil
 }

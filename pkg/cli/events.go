@@ -1,27 +1,124 @@
 package cli
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/spf13/cobra"
+
+	"github.com/elentra-teams/elentra-teams/pkg/config"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
+const eventsLong = `List learning events and choose which get a Teams meeting.
+
+An event gets a meeting when it is switched on with 'events enable', or, with
+sync.all_course_events, when its course is synced and nobody switched the
+event off with 'events disable'. sync-events makes meetings for the enabled
+events starting within sync.events_horizon.
+
+Ids that are not whole numbers are a usage error; ids Elentra does not have
+(or whose course belongs to another organisation) are named in the error,
+and then nothing is switched (exit 2 in both cases).`
+
+const eventsListLong = `List events with their switch and meeting: the events of the synced courses
+and every event switched on or holding a meeting, or with --course the events
+of those courses (synced or not, to find the ids to enable).
+
+Columns: event id, course code, start (in elentra.timezone), title, enabled
+(yes, "all" for sync.all_course_events, or no), the meeting's state as the
+last sync recorded it, the time its join link opens (joinable-from, in
+elentra.timezone) and the join link, shortened. --output json prints a JSON
+array with every field in full (times in UTC, RFC 3339).`
+
+type eventsListOptions struct {
+	upcoming bool
+	courses  []int
+}
+
 func newEventsCmd(f *Factory) *cobra.Command {
-	var upcoming bool
+	var o eventsListOptions
 	c := &cobra.Command{
 		Use:   "events",
 		Short: "List learning events and switch their Teams meetings on or off",
+		Long:  eventsLong,
 		Example: `  elentra-teams events list --upcoming
   elentra-teams events enable 5012`,
 		Args: cobra.NoArgs,
 	}
-	list := &cobra.Command{Use: "list", Short: "List events with their meeting, link and joinable-from time", Args: cobra.NoArgs, RunE: stub(f, needsDB),
-		Example: "  elentra-teams events list --upcoming"}
-	list.Flags().BoolVar(&upcoming, "upcoming", false, "only events starting within sync.events_horizon")
+	list := &cobra.Command{Use: "list", Short: "List events with their meeting, link and joinable-from time", Long: eventsListLong, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runEventsList(f, cmd, o)
+		},
+		Example: "  elentra-teams events list --upcoming\n  elentra-teams events list --course 101"}
+	list.Flags().BoolVar(&o.upcoming, "upcoming", false, "only events starting within sync.events_horizon")
+	list.Flags().IntSliceVar(&o.courses, "course", nil, "the events of this course `ID` (repeatable)")
 	c.AddCommand(
 		list,
-		&cobra.Command{Use: "enable ID...", Short: "Give these events a Teams meeting", Args: cobra.MinimumNArgs(1), RunE: stub(f, needsDB),
+		&cobra.Command{Use: "enable ID...", Short: "Give these events a Teams meeting", Args: cobra.MinimumNArgs(1),
+			Long: `Switch events on: sync-events makes a meeting for each once it starts within
+sync.events_horizon. An event already on is left as it is. With --dry-run,
+say what would change and change nothing.`,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return runSwitch(f, cmd, "event", args, true)
+			},
 			Example: "  elentra-teams events enable 5012 5013"},
-		&cobra.Command{Use: "disable ID...", Short: "Cancel these events' meetings at the next sync", Args: cobra.MinimumNArgs(1), RunE: stub(f, needsDB),
+		&cobra.Command{Use: "disable ID...", Short: "Cancel these events' meetings at the next sync", Args: cobra.MinimumNArgs(1),
+			Long: `Switch events off, also against sync.all_course_events: sync-events cancels a
+meeting it made for them and removes its link from the event page. With
+--dry-run, say what would change and change nothing.`,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return runSwitch(f, cmd, "event", args, false)
+			},
 			Example: "  elentra-teams events disable 5012"},
 	)
 	return c
+}
+
+// eventTimeLayout shows a time to the minute in Elentra's zone.
+const eventTimeLayout = "2006-01-02 15:04"
+
+func runEventsList(f *Factory, cmd *cobra.Command, o eventsListOptions) error {
+	ctx := cmd.Context()
+	cfg, err := f.Config(needsDB | config.NeedTimezone)
+	if err != nil {
+		return err
+	}
+	zone, err := time.LoadLocation(cfg.Elentra.Timezone)
+	if err != nil {
+		return err
+	}
+	for _, id := range o.courses {
+		if id < 1 {
+			return &FlagError{Err: fmt.Errorf("--course %d is not a course id (a positive whole number)", id)}
+		}
+	}
+	st, err := f.Store(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	lines, err := st.ListEvents(ctx, store.ScopeOf(cfg), store.EventListOptions{CourseIDs: o.courses, Upcoming: o.upcoming}, f.Now())
+	if err != nil {
+		return idsError(err)
+	}
+	local := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(zone).Format(eventTimeLayout)
+	}
+	rows := make([][]string, 0, len(lines))
+	for _, l := range lines {
+		enabled := yesNo(l.Enabled)
+		if l.Enabled && l.EnabledBy != "switch" {
+			enabled = "all"
+		}
+		rows = append(rows, []string{fmt.Sprint(l.ID), l.CourseCode, local(l.Start), shorten(l.Title, 40), enabled, l.State,
+			local(l.JoinableFrom), shorten(l.JoinURL, 32)})
+	}
+	none := "no events: enable a course or an event first (see 'elentra-teams events list --course ID')"
+	if o.upcoming {
+		none = fmt.Sprintf("no events in the next %s (sync.events_horizon)", cfg.Sync.EventsHorizon)
+	}
+	return writeList(f, lines, []string{"EVENT", "COURSE", "START", "TITLE", "ENABLED", "MEETING", "JOINABLE FROM", "LINK"}, rows, none)
 }

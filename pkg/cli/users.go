@@ -1,29 +1,230 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
+
+	"github.com/elentra-teams/elentra-teams/pkg/config"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
+const usersLong = `List the Microsoft Object IDs of the users a sync covers, and set them by hand
+where sync-users cannot match a user to the directory.
+
+A user's Object ID comes, first found wins, from: a link made with
+'users link' (source manual), the site's own column (elentra.object_id_column,
+source profile), or a directory match by sync-users (source matched).
+sync-users never overwrites a manual link.`
+
+const usersListLong = `List the users of the synced courses (their learners, by the learner rule,
+and their contacts of the types in sync.owner_contact_types and
+sync.member_contact_types) or, with --course, of that course (synced or not).
+
+Columns: proxy id, name, email, Object ID, its source (manual, profile or
+matched) and the match status: sync-users' last outcome (matched, unmatched,
+ambiguous, no_email), "linked by hand", "profile", or "not checked" when
+sync-users has not looked at the user yet. --output json prints a JSON array.`
+
+const usersLinkLong = `Set a user's Object ID by hand (source manual): sync-users never overwrites it,
+and it wins over the site's column and any match.
+
+PROXY_ID must be an Elentra user and OBJECT_ID a GUID (the user's "Object ID"
+in Microsoft Entra admin centre). An Object ID that another user already has
+is refused, naming that user, unless --force: one person may have two Elentra
+accounts. With --dry-run, say what would change and change nothing.`
+
+const usersUnlinkLong = `Remove a link made with 'users link'. The user keeps an Object ID from the
+site's column if there is one; otherwise sync-users matches them again at its
+next run. A user without a manual link is left as it is. With --dry-run, say
+what would change and change nothing.`
+
+type usersListOptions struct {
+	unmatched bool
+	course    int
+}
+
 func newUsersCmd(f *Factory) *cobra.Command {
-	var unmatched bool
-	var course int
+	var o usersListOptions
+	var force bool
 	c := &cobra.Command{
 		Use:   "users",
 		Short: "List users' Microsoft Object IDs and link or unlink them by hand",
+		Long:  usersLong,
 		Example: `  elentra-teams users list --unmatched
   elentra-teams users link 1234 0f9e8d7c-6b5a-4321-9876-543210fedcba`,
 		Args: cobra.NoArgs,
 	}
-	list := &cobra.Command{Use: "list", Short: "List users of enabled courses with their Object ID and its source", Args: cobra.NoArgs, RunE: stub(f, needsDB),
+	list := &cobra.Command{Use: "list", Short: "List users of enabled courses with their Object ID and its source", Long: usersListLong, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runUsersList(f, cmd, o)
+		},
 		Example: "  elentra-teams users list --unmatched --course 101"}
-	list.Flags().BoolVar(&unmatched, "unmatched", false, "only users without an Object ID")
-	list.Flags().IntVar(&course, "course", 0, "only users of this course `ID`")
+	list.Flags().BoolVar(&o.unmatched, "unmatched", false, "only users without an Object ID")
+	list.Flags().IntVar(&o.course, "course", 0, "only users of this course `ID`")
+	link := &cobra.Command{Use: "link PROXY_ID OBJECT_ID", Short: "Set a user's Object ID by hand (sync-users never overwrites it)", Long: usersLinkLong, Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runUsersLink(f, cmd, args[0], args[1], force)
+		},
+		Example: "  elentra-teams users link 1234 0f9e8d7c-6b5a-4321-9876-543210fedcba"}
+	link.Flags().BoolVar(&force, "force", false, "link an Object ID that another user already has")
 	c.AddCommand(
 		list,
-		&cobra.Command{Use: "link PROXY_ID OBJECT_ID", Short: "Set a user's Object ID by hand (sync-users never overwrites it)", Args: cobra.ExactArgs(2), RunE: stub(f, needsDB),
-			Example: "  elentra-teams users link 1234 0f9e8d7c-6b5a-4321-9876-543210fedcba"},
-		&cobra.Command{Use: "unlink PROXY_ID", Short: "Remove a hand-set Object ID", Args: cobra.ExactArgs(1), RunE: stub(f, needsDB),
+		link,
+		&cobra.Command{Use: "unlink PROXY_ID", Short: "Remove a hand-set Object ID", Long: usersUnlinkLong, Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return runUsersUnlink(f, cmd, args[0])
+			},
 			Example: "  elentra-teams users unlink 1234"},
 	)
 	return c
+}
+
+func runUsersList(f *Factory, cmd *cobra.Command, o usersListOptions) error {
+	if cmd.Flags().Changed("course") && o.course < 1 {
+		return &FlagError{Err: fmt.Errorf("--course %d is not a course id (a positive whole number)", o.course)}
+	}
+	ctx := cmd.Context()
+	cfg, err := f.Config(needsDB)
+	if err != nil {
+		return err
+	}
+	st, err := f.Store(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	lines, err := st.ListUsers(ctx, store.ScopeOf(cfg), store.UserListOptions{CourseID: o.course, Unmatched: o.unmatched}, f.Now())
+	if err != nil {
+		return idsError(err)
+	}
+	rows := make([][]string, 0, len(lines))
+	for _, l := range lines {
+		rows = append(rows, []string{fmt.Sprint(l.ProxyID), shorten(l.Name, 30), l.Email, l.ObjectID, l.Source, l.MatchStatus})
+	}
+	none := "no users: no course is enabled (see 'elentra-teams courses list')"
+	switch {
+	case o.unmatched:
+		none = "every user has an Object ID"
+	case o.course != 0:
+		none = fmt.Sprintf("course %d has no learners or contacts now", o.course)
+	}
+	return writeList(f, lines, []string{"PROXY ID", "NAME", "EMAIL", "OBJECT ID", "SOURCE", "STATUS"}, rows, none)
+}
+
+// proxyID reads one PROXY_ID argument.
+func proxyID(arg string) (int, error) {
+	ids, err := parseIDs("user", []string{arg})
+	if err != nil {
+		return 0, err
+	}
+	return ids[0], nil
+}
+
+func runUsersLink(f *Factory, cmd *cobra.Command, proxyArg, objectID string, force bool) error {
+	id, err := proxyID(proxyArg)
+	if err != nil {
+		return err
+	}
+	objectID = strings.TrimSpace(objectID)
+	if !config.IsGUID(objectID) {
+		return &FlagError{Err: fmt.Errorf("%q is not an Object ID: use the user's GUID from Microsoft Entra, such as 0f9e8d7c-6b5a-4321-9876-543210fedcba", objectID)}
+	}
+	ctx := cmd.Context()
+	cfg, err := f.Config(needsDB)
+	if err != nil {
+		return err
+	}
+	st, err := f.Store(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	res, err := st.PlanLink(ctx, id, objectID, force)
+	if err != nil {
+		var taken *store.ObjectIDTakenError
+		if errors.As(err, &taken) {
+			return err
+		}
+		return idsError(err)
+	}
+	if !f.DryRun() {
+		if err := st.ApplyLink(ctx, res, f.Now()); err != nil {
+			return err
+		}
+	}
+	if f.JSON() {
+		return writeJSON(f, struct {
+			DryRun bool `json:"dry_run"`
+			*store.LinkResult
+		}{f.DryRun(), res})
+	}
+	who := fmt.Sprintf("user %d (%s)", res.ProxyID, res.Name)
+	switch {
+	case !res.Change:
+		fmt.Fprintf(f.IO.Out, "%s is already linked to %s: nothing to do\n", who, res.ObjectID)
+		return nil
+	case f.DryRun():
+		fmt.Fprintf(f.IO.Out, "%s would be linked to %s", who, res.ObjectID)
+	default:
+		fmt.Fprintf(f.IO.Out, "%s linked to %s", who, res.ObjectID)
+	}
+	if res.Previous != "" && !strings.EqualFold(res.Previous, res.ObjectID) {
+		fmt.Fprintf(f.IO.Out, " (instead of %s, %s)", res.Previous, store.SourceText(res.PreviousSource))
+	}
+	fmt.Fprintln(f.IO.Out)
+	if len(res.SharedWith) > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "note: linked with --force; user %s keeps the same Object ID\n", joinInts(res.SharedWith))
+	}
+	return nil
+}
+
+func runUsersUnlink(f *Factory, cmd *cobra.Command, proxyArg string) error {
+	id, err := proxyID(proxyArg)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	cfg, err := f.Config(needsDB)
+	if err != nil {
+		return err
+	}
+	st, err := f.Store(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	res, err := st.PlanUnlink(ctx, id)
+	if err != nil {
+		return idsError(err)
+	}
+	if !f.DryRun() {
+		if err := st.ApplyUnlink(ctx, res); err != nil {
+			return err
+		}
+	}
+	if f.JSON() {
+		return writeJSON(f, struct {
+			DryRun bool `json:"dry_run"`
+			*store.UnlinkResult
+		}{f.DryRun(), res})
+	}
+	switch {
+	case !res.Change && res.ObjectID != "":
+		fmt.Fprintf(f.IO.Out, "user %d has no manual link (its Object ID %s is %s): nothing to do\n", id, res.ObjectID, store.SourceText(res.Source))
+	case !res.Change:
+		fmt.Fprintf(f.IO.Out, "user %d has no manual link: nothing to do\n", id)
+	case f.DryRun():
+		fmt.Fprintf(f.IO.Out, "user %d would be unlinked from %s\n", id, res.ObjectID)
+	default:
+		fmt.Fprintf(f.IO.Out, "user %d unlinked from %s\n", id, res.ObjectID)
+	}
+	return nil
+}
+
+func joinInts(ids []int) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = fmt.Sprint(id)
+	}
+	return strings.Join(s, ", ")
 }

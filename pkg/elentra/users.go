@@ -153,3 +153,39 @@ func chooseObjectID(r userRow) (objectID, source string) {
 	}
 	return "", ""
 }
+
+// UsersWithObjectID returns the users whose Object ID, by the precedence of
+// Users, is objectID (compared without regard to case, as Graph's GUIDs are),
+// ordered by id: the users an admin would give the same directory account.
+// Two queries: the candidates from msteams_users and the site's column, then
+// Users on them.
+func (db *DB) UsersWithObjectID(ctx context.Context, objectID string) ([]User, error) {
+	objectID = strings.TrimSpace(objectID)
+	if objectID == "" {
+		return nil, nil
+	}
+	q := `SELECT proxy_id FROM ` + db.Table(UsersTable) + ` WHERE object_id = ?`
+	args := []any{objectID}
+	if c := db.objectIDColumn; c != nil {
+		q += ` UNION SELECT p.` + "`" + c.KeyColumn + "`" + ` FROM ` + qualify(c.Schema, c.Table) + ` p WHERE p.` + "`" + c.ValueColumn + "`" + ` = ?`
+		args = append(args, objectID)
+	}
+	var ids []int
+	if err := db.Select(ctx, &ids, q, args...); err != nil {
+		return nil, fmt.Errorf("look up Object ID %s: %w", objectID, err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	users, err := db.Users(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []User
+	for _, u := range users {
+		if strings.EqualFold(u.ObjectID, objectID) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
