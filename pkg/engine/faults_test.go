@@ -1,0 +1,265 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
+	"github.com/elentra-teams/elentra-teams/pkg/engine"
+	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
+	"github.com/elentra-teams/elentra-teams/pkg/msgraph/graphsim"
+	"github.com/elentra-teams/elentra-teams/pkg/school"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
+)
+
+// smallSchool is enough courses and people for fault tests to be quick.
+func smallSchool() school.Spec {
+	return school.Spec{Seed: 3, Courses: 12, Learners: 240, LearnersPerCourse: 40, OwnersPerCourse: 3, TeamsEnabled: true}
+}
+
+// noDuplicates fails when two groups carry the same nickname.
+func noDuplicates(t *testing.T, h *harness) {
+	t.Helper()
+	seen := map[string]string{}
+	for _, g := range h.sim.State().Groups {
+		if prev, dup := seen[g.MailNickname]; dup {
+			t.Errorf("two groups %s and %s carry nickname %s", prev, g.ID, g.MailNickname)
+		}
+		seen[g.MailNickname] = g.ID
+	}
+}
+
+// With throttling, outages, replication delays and partial bulk adds, runs
+// converge to the same Teams once the faults pass, with no duplicate.
+func TestSyncConvergesUnderFaults(t *testing.T) {
+	for _, form := range []string{graphsim.RetryAfterInt, graphsim.RetryAfterFloat, graphsim.RetryAfterDate} {
+		t.Run(form, func(t *testing.T) {
+			h := newHarness(t, smallSchool(), nil)
+			want := h.expected(nil)
+			var someUser string
+			for _, m := range want {
+				for u, r := range m {
+					if r == "member" {
+						someUser = u
+						break
+					}
+				}
+				break
+			}
+			h.sim.SetFaults(graphsim.Faults{
+				Throttle429Every: 5, RetryAfterForm: form, RetryAfterSeconds: 3,
+				Unavailable503Every:   7,
+				BadGatewayTeamCreates: 2,
+				NotFoundAfterCreate:   1,
+				TeamifyDespite404:     true,
+				BulkAddFailUserIDs:    []string{someUser},
+			})
+			for i := 0; i < 3; i++ {
+				rep, err := h.sync(nil)
+				if err != nil && engine.ExitCodeOf(err) != 3 && engine.ExitCodeOf(err) != 1 {
+					t.Fatalf("run %d: %v", i, err)
+				}
+				if rep.Graph.Throttled == 0 && i == 0 {
+					t.Errorf("run %d saw no throttling: the fault did not bite", i)
+				}
+			}
+			noDuplicates(t, h)
+			h.sim.SetFaults(graphsim.Faults{})
+			if rep, err := h.sync(nil); err != nil {
+				t.Fatalf("run without faults: %v %+v", err, rep.AllFailures())
+			}
+			compare(t, want, h.actual())
+			noDuplicates(t, h)
+		})
+	}
+}
+
+// killingTransport lets request number `at` reach the simulator, then acts
+// as if the process died: the run's context is cancelled and every later
+// request fails before it is sent.
+type killingTransport struct {
+	at     int64
+	n      atomic.Int64
+	cancel context.CancelFunc
+	base   http.RoundTripper
+}
+
+var errKilled = errors.New("killed")
+
+func (k *killingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	n := k.n.Add(1)
+	if n > k.at {
+		return nil, errKilled
+	}
+	resp, err := k.base.RoundTrip(r)
+	if n == k.at {
+		k.cancel()
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, errKilled
+	}
+	return resp, err
+}
+
+// A run stopped at any request leaves a state the next run completes:
+// no duplicate group or Team, the same Teams and members as a clean run.
+func TestSyncResumesAfterStopAtRandomPoints(t *testing.T) {
+	// how many requests a clean run takes
+	probe := newHarness(t, smallSchool(), nil)
+	rep, err := probe.sync(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := rep.Graph.Requests
+	want := probe.expected(nil)
+
+	points := 8
+	if testing.Short() {
+		points = 3
+	}
+	rng := rand.New(rand.NewSource(42))
+	for i := 0; i < points; i++ {
+		at := int64(1 + rng.Intn(total))
+		h := newHarness(t, smallSchool(), nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		kt := &killingTransport{at: at, cancel: cancel, base: http.DefaultTransport}
+		env := h.env(nil)
+		env.Graph = msgraph.New(msgraph.Options{BaseURL: h.srv.URL, HTTPClient: &http.Client{Transport: kt},
+			TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: h.token, TokenType: "Bearer", Expiry: h.now.Add(time.Hour)}),
+			Clock:       func() time.Time { return h.now }, Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
+		_, _ = engine.Run(ctx, env, "sync", engine.UsersStep, engine.TeamsStep, engine.MembersStep)
+		cancel()
+		// the next run, and one more to be sure nothing is left undone
+		if _, err := h.sync(nil); err != nil {
+			t.Fatalf("stopped at request %d of %d: the next run failed: %v", at, total, err)
+		}
+		c0 := writes(h.sim.Counters())
+		if _, err := h.sync(nil); err != nil {
+			t.Fatalf("stopped at request %d: %v", at, err)
+		}
+		if n := writes(h.sim.Counters()) - c0; n != 0 {
+			t.Errorf("stopped at request %d: the run after the recovering one still wrote %d times", at, n)
+		}
+		noDuplicates(t, h)
+		compare(t, want, h.actual())
+	}
+}
+
+// Two syncs started together: one runs, the other finds the lock held.
+func TestOneRunAtATime(t *testing.T) {
+	h := newHarness(t, smallSchool(), nil)
+	lock, err := store.AcquireRunLock(context.Background(), h.tdb.DB, "sync", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = engine.Run(context.Background(), h.env(nil), "sync-members", engine.MembersStep)
+	if !errors.Is(err, store.ErrLocked) || engine.ExitCodeOf(err) != 5 {
+		t.Errorf("with the lock held: %v (exit %d), want exit 5", err, engine.ExitCodeOf(err))
+	}
+	lock.Release()
+
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	start := make(chan struct{})
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			_, errs[i] = engine.Run(context.Background(), h.env(nil), "sync-members", engine.TeamsStep, engine.MembersStep)
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	locked := 0
+	for _, err := range errs {
+		if errors.Is(err, store.ErrLocked) {
+			locked++
+		} else if err != nil {
+			t.Errorf("run failed: %v", err)
+		}
+	}
+	if locked > 1 {
+		t.Errorf("both runs found the lock held")
+	}
+}
+
+// The integration switched off in Elentra: nothing happens, exit 0, said.
+func TestSwitchedOff(t *testing.T) {
+	h := newHarness(t, smallSchool(), nil)
+	h.tdb.Exec(t, "UPDATE "+h.tdb.Table("settings")+" SET value = '0' WHERE shortname = 'microsoft_teams_enabled'")
+	rep, err := h.sync(nil)
+	if err != nil || !strings.Contains(rep.Disabled, "microsoft_teams_enabled") || h.sim.Counters().Total != 0 {
+		t.Errorf("err %v, disabled %q, %d requests", err, rep.Disabled, h.sim.Counters().Total)
+	}
+}
+
+// killLockTransport kills the run lock's connection on the first Graph
+// request, then holds that request until the run gives up on it: a run that
+// lost its lock must stop applying.
+type killLockTransport struct {
+	h    *harness
+	once sync.Once
+	base http.RoundTripper
+}
+
+func (k *killLockTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	killed := false
+	k.once.Do(func() {
+		var id int64
+		if err := k.h.tdb.Root.Get(&id, "SELECT IS_USED_LOCK(?)", store.LockName(k.h.tdb.Name, "sync")); err != nil || id == 0 {
+			k.h.t.Errorf("no lock holder found: %v", err)
+			return
+		}
+		if _, err := k.h.tdb.Root.Exec(fmt.Sprintf("KILL CONNECTION %d", id)); err != nil {
+			k.h.t.Errorf("kill: %v", err)
+			return
+		}
+		killed = true
+	})
+	if killed {
+		select {
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		case <-time.After(10 * time.Second):
+			k.h.t.Error("the run went on for 10 s after its lock was lost")
+		}
+	}
+	return k.base.RoundTrip(r)
+}
+
+// A lost lock connection (KILL CONNECTION on the server) stops the run.
+func TestLockLostStopsTheRun(t *testing.T) {
+	elentratest.RequireRealServer(t, "KILL CONNECTION needs a real server")
+	h := newHarness(t, smallSchool(), nil)
+	env := h.env(func(e *engine.Env) { e.LockCheckInterval = 20 * time.Millisecond })
+	env.Graph = msgraph.New(msgraph.Options{BaseURL: h.srv.URL, HTTPClient: &http.Client{Transport: &killLockTransport{h: h, base: http.DefaultTransport}},
+		TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: h.token, TokenType: "Bearer", Expiry: h.now.Add(time.Hour)}),
+		Clock:       func() time.Time { return h.now }, Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
+	rep, err := engine.Run(context.Background(), env, "sync", engine.UsersStep, engine.TeamsStep, engine.MembersStep)
+	if !errors.Is(err, engine.ErrLockLost) {
+		t.Fatalf("got %v, want the lost lock", err)
+	}
+	if rep.Stopped == "" || engine.ExitCodeOf(err) != 1 {
+		t.Errorf("stopped %q, exit %d", rep.Stopped, engine.ExitCodeOf(err))
+	}
+	if n := writes(h.sim.Counters()); n != 0 {
+		t.Errorf("%d writes reached Graph after the lock was lost", n)
+	}
+	// the next run completes
+	if _, err := h.sync(nil); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, h.expected(nil), h.actual())
+}
