@@ -1,8 +1,16 @@
 package engine_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
+	"time"
 
+	"golang.org/x/oauth2"
+
+	"github.com/elentra-teams/elentra-teams/pkg/config"
+	"github.com/elentra-teams/elentra-teams/pkg/engine"
+	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/school"
 )
@@ -56,5 +64,87 @@ func TestSyncSchool(t *testing.T) {
 			t.Logf("%s: %+v", s.Command, s.Counts)
 		}
 	}
-	_ = reconcile.KindAddMembers
 }
+
+// --dry-run plans everything and writes nothing, in Graph or the database.
+func TestDryRunWritesNothing(t *testing.T) {
+	h := newHarness(t, smallSchool(), nil)
+	before := h.tableDump()
+	rep, err := h.sync(func(e *engine.Env) {
+		e.DryRun = true
+		e.Graph = msgraph.New(msgraph.Options{BaseURL: h.srv.URL, DryRun: true,
+			TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: h.token, TokenType: "Bearer", Expiry: h.now.Add(time.Hour)})})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := writes(h.sim.Counters()); n != 0 {
+		t.Errorf("dry run made %d Graph writes", n)
+	}
+	if h.tableDump() != before {
+		t.Error("dry run changed the tool's tables")
+	}
+	var runs int
+	h.tdb.Root.Get(&runs, "SELECT COUNT(*) FROM "+h.tdb.Table("msteams_runs"))
+	if runs != 0 {
+		t.Errorf("dry run recorded %d runs", runs)
+	}
+	creates := 0
+	for _, s := range rep.Steps {
+		for _, a := range s.Plan {
+			if a.Kind == reconcile.KindCreateTeam {
+				creates++
+			}
+		}
+	}
+	if creates != len(h.expected(nil)) {
+		t.Errorf("the plan creates %d Teams, want %d", creates, len(h.expected(nil)))
+	}
+}
+
+// --course restricts a run to those courses.
+func TestCourseFilter(t *testing.T) {
+	h := newHarness(t, smallSchool(), nil)
+	want := h.expected(nil)
+	var one int
+	for _, c := range h.school.Courses {
+		if _, ok := want[nickPrefix(c.OrganisationID, c.ID)]; ok {
+			one = c.ID
+			break
+		}
+	}
+	if _, err := h.sync(func(e *engine.Env) { e.CourseIDs = []int{one} }); err != nil {
+		t.Fatal(err)
+	}
+	got := h.actual()
+	if len(got) != 1 {
+		t.Fatalf("%d Teams after a one-course run", len(got))
+	}
+	only := map[string]map[string]string{nickPrefix(1, one): want[nickPrefix(1, one)]}
+	compare(t, only, got)
+}
+
+// sync.max_actions defers what is over the cap to the next run.
+func TestMaxActions(t *testing.T) {
+	h := newHarness(t, smallSchool(), func(c *config.Config) { c.Sync.MaxActions = 5 })
+	rep, err := engine.Run(context.Background(), h.env(nil), "sync-teams", engine.TeamsStep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Counts[reconcile.KindCreateTeam]
+	if c.Applied != 5 || c.Deferred != c.Planned-5 || c.Deferred == 0 {
+		t.Errorf("counts %+v", c)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		found = found || f.Kind == "max_actions"
+	}
+	if !found {
+		t.Error("no max_actions finding")
+	}
+	if got := len(h.sim.State().Teams); got != 5 {
+		t.Errorf("%d Teams created, want 5", got)
+	}
+}
+
+func nickPrefix(org, course int) string { return fmt.Sprintf("elentra-o%d-c%d", org, course) }
