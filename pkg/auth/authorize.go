@@ -208,7 +208,11 @@ func (o *AuthorizeOptions) checkAdmin(ctx context.Context, me *msgraph.User, res
 // among the zones Outlook supports whose offsets match Elentra's, and checks
 // its offsets over the next twelve months against Elentra's zone.
 func (o *AuthorizeOptions) chooseZone(ctx context.Context, graph *msgraph.Client) (string, error) {
-	zones, err := graph.SupportedTimeZones(ctx, "me", "Iana")
+	return o.chooseZoneOf(ctx, graph, "me")
+}
+
+func (o *AuthorizeOptions) chooseZoneOf(ctx context.Context, graph *msgraph.Client, mailbox string) (string, error) {
+	zones, err := graph.SupportedTimeZones(ctx, mailbox, "Iana")
 	if err != nil {
 		return "", fmt.Errorf("cannot list the account's Outlook time zones (%v): the account needs an Exchange Online mailbox, and Elentra's administrator needs a Microsoft Object ID (see users link)", err)
 	}

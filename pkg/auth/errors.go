@@ -57,6 +57,8 @@ var aadstsMeanings = map[int]string{
 	7000222: "the client secret has expired",
 	90002:   "the tenant was not found",
 	700016:  "the application was not found in the tenant",
+	700027:  "the client assertion's signature was refused",
+	700024:  "the client assertion is outside its validity window",
 }
 
 // aadstsFixes are the codes whose fix is in the configuration, not a new sign-in.
@@ -65,6 +67,8 @@ var aadstsFixes = map[int]string{
 	7000222: "create a new client secret in the app registration and set microsoft.client_secret",
 	90002:   "check microsoft.tenant_id",
 	700016:  "check microsoft.client_id and microsoft.tenant_id",
+	700027:  "upload the certificate of microsoft.client_certificate_file to the app registration (Certificates & secrets)",
+	700024:  "check this machine's clock",
 }
 
 var aadstsRE = regexp.MustCompile(`AADSTS(\d+)`)

@@ -39,7 +39,12 @@ Register a redirect URI for this tool only: Elentra 1.22's own
 The signed-in account must be Elentra's administrator (checked with GET /me:
 its Object ID, or its address if no Object ID is known yet). The Outlook time
 zone (--timezone, or a choice among those with Elentra's offsets) must keep
-the offsets of elentra.timezone over the next twelve months.`,
+the offsets of elentra.timezone over the next twelve months.
+
+In application mode (microsoft.auth_mode: application) no one signs in:
+authorize gets a client-credentials token (client secret, or a certificate
+with microsoft.client_certificate_file), checks the organiser mailbox
+(microsoft.organizer) and its calendar, and records it with its time zone.`,
 		Example: `  # on a server reached over SSH: open the printed URL, paste the address you land on
   elentra-teams authorize --no-browser --timezone America/Toronto
   elentra-teams authorize --status`,
@@ -72,15 +77,35 @@ func runAuthorize(f *Factory, cmd *cobra.Command, o authorizeOptions) error {
 	if err != nil {
 		return err
 	}
-	admin, err := adminUser(ctx, st.DB(), cfg)
-	if err != nil {
-		return err
-	}
 	vault, err := f.Vault(cfg, st)
 	if err != nil {
 		return err
 	}
 	zone, err := time.LoadLocation(cfg.Elentra.Timezone)
+	if err != nil {
+		return err
+	}
+	if cfg.Microsoft.Application() {
+		ts, err := auth.AppTokenSource(ctx, cfg.Microsoft, f.Now)
+		if err != nil {
+			return err
+		}
+		res, err := auth.AuthorizeApp(ctx, auth.AppAuthorizeOptions{
+			TokenSource: ts, Graph: func(ts oauth2.TokenSource) *msgraph.Client { return f.Graph(cfg, ts) },
+			Organizer: cfg.Microsoft.Organizer, Timezone: o.timezone, ElentraZone: zone, AllowMismatch: o.allowMismatch,
+			Interactive: f.IO.StdinIsTerminal() && f.IO.StderrIsTerminal(), In: f.IO.In, Err: f.IO.ErrOut, Vault: vault, Now: f.Now,
+		})
+		if err != nil {
+			return err
+		}
+		if f.JSON() {
+			return writeJSON(f, res)
+		}
+		fmt.Fprintf(f.IO.ErrOut, "The app's credentials work; meetings go to %s (%s), Outlook time zone %s. The syncs can run now.\n",
+			res.OrganizerUPN, res.OrganizerID, res.OutlookTimezone)
+		return nil
+	}
+	admin, err := adminUser(ctx, st.DB(), cfg)
 	if err != nil {
 		return err
 	}

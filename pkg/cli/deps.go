@@ -14,8 +14,12 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
-// The row of msteams_tokens the delegated flow uses.
-const delegatedToken = "delegated"
+// The rows of msteams_tokens: the delegated sign-in, or application mode's
+// organiser and zone.
+const (
+	delegatedToken   = "delegated"
+	applicationToken = "application"
+)
 
 // DB opens Elentra's database once per command and closes it when the
 // command ends.
@@ -64,7 +68,48 @@ func (f *Factory) Vault(cfg *config.Config, st *store.Store) (*auth.Vault, error
 	if err != nil {
 		return nil, err
 	}
-	return &auth.Vault{Table: st, Sealer: sealer, Name: delegatedToken}, nil
+	name := delegatedToken
+	if cfg.Microsoft.Application() {
+		name = applicationToken
+	}
+	return &auth.Vault{Table: st, Sealer: sealer, Name: name}, nil
+}
+
+// session is what a sync acts as: a token source, the account that owns
+// what it creates (delegated), the mailbox of the meetings and its zone.
+type session struct {
+	ts       oauth2.TokenSource
+	account  string // the authorizing account's object id; "" in application mode
+	mailbox  string // "me", or the organiser's object id
+	timezone string // IANA
+}
+
+// Session opens the stored authorization: the delegated token (refreshed
+// and persisted as it rotates), or in application mode a client-credentials
+// token source and the organiser recorded by authorize. Nothing stored is an
+// *auth.NotAuthorizedError (exit 4).
+func (f *Factory) Session(ctx context.Context, cfg *config.Config, st *store.Store) (*session, error) {
+	if !cfg.Microsoft.Application() {
+		ts, err := f.TokenSource(ctx, cfg, st)
+		if err != nil {
+			return nil, err
+		}
+		tok := ts.Current()
+		return &session{ts: ts, account: tok.AccountObjectID, mailbox: "me", timezone: tok.OutlookTimezone}, nil
+	}
+	v, err := f.Vault(cfg, st)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := v.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := auth.AppTokenSource(ctx, cfg.Microsoft, f.Now)
+	if err != nil {
+		return nil, err
+	}
+	return &session{ts: ts, mailbox: rec.AccountObjectID, timezone: rec.OutlookTimezone}, nil
 }
 
 // TokenSource is the stored delegated token, refreshed and persisted as it

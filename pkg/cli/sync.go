@@ -136,15 +136,23 @@ func runSync(f *Factory, cmd *cobra.Command, s syncFlags, command string, needs 
 	if err != nil {
 		return err
 	}
-	ts, err := f.TokenSource(ctx, cfg, st)
+	sess, err := f.Session(ctx, cfg, st)
 	if err != nil {
 		return err
 	}
-	tok := ts.Current()
+	graph := f.Graph(cfg, sess.ts)
 	env := &engine.Env{
-		DB: st.DB(), Store: st, Graph: f.Graph(cfg, ts), Config: cfg, Now: f.Now, Logger: f.Logger,
+		DB: st.DB(), Store: st, Graph: graph, Config: cfg, Now: f.Now, Logger: f.Logger,
 		DryRun: f.DryRun(), Force: s.force, CourseIDs: s.courses, EventIDs: s.events, AllUsers: s.all,
-		AdminObjectID: tok.AccountObjectID, OutlookTimezone: tok.OutlookTimezone, Mailbox: "me",
+		AdminObjectID: sess.account, OutlookTimezone: sess.timezone, Mailbox: sess.mailbox,
+	}
+	if cfg.Sync.FallbackOwner != "" {
+		u, err := graph.GetUser(ctx, cfg.Sync.FallbackOwner)
+		if err != nil {
+			return &config.Error{Key: "sync.fallback_owner", Problem: fmt.Sprintf("cannot find directory user %q: %v", cfg.Sync.FallbackOwner, err),
+				Fix: "name an existing user by object id or userPrincipalName"}
+		}
+		env.FallbackOwnerID = strings.ToLower(u.ID)
 	}
 	rep, err := engine.Run(ctx, env, command, steps...)
 	if rep != nil {

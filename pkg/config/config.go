@@ -57,6 +57,13 @@ type Microsoft struct {
 	GraphEndpoint    string   `mapstructure:"graph_endpoint"`
 	Scopes           []string `mapstructure:"scopes"`
 	AuthMode         string   `mapstructure:"auth_mode"`
+	// ClientCertificateFile is a PEM file holding the app's certificate and
+	// its private key: application mode signs a client_assertion with it
+	// instead of sending a client secret.
+	ClientCertificateFile string `mapstructure:"client_certificate_file"`
+	// Organizer is the mailbox (object id or userPrincipalName) whose
+	// calendar holds the meetings in application mode.
+	Organizer string `mapstructure:"organizer"`
 }
 
 // Elentra holds what the tool needs to know of the Elentra installation.
@@ -94,6 +101,12 @@ type Sync struct {
 	EventRequiresTeam    bool     `mapstructure:"event_requires_team"`
 	EventAttendees       string   `mapstructure:"event_attendees"`
 	EventSubjectTemplate string   `mapstructure:"event_subject_template"`
+	// FallbackOwner (object id or userPrincipalName) owns the Teams of
+	// courses without an Elentra owner in application mode.
+	FallbackOwner string `mapstructure:"fallback_owner"`
+	// AdminLeavesTeams: in delegated mode the authorizing account leaves a
+	// Team once it has an Elentra owner (Microsoft's 1,000-Team cap).
+	AdminLeavesTeams bool `mapstructure:"admin_leaves_teams"`
 }
 
 // Token says how the stored OAuth tokens are encrypted.
@@ -191,6 +204,9 @@ func (m Microsoft) RequiredScopes() []string {
 	}
 	return out
 }
+
+// Application reports whether the tool runs with application permissions.
+func (m Microsoft) Application() bool { return m.AuthMode == "application" }
 
 // AuthorizeURL is the authorization endpoint: auth_url, or authority + tenant.
 func (m Microsoft) AuthorizeURL() string {

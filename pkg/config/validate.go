@@ -173,11 +173,9 @@ func ParseObjectIDColumn(s string) (ObjectIDColumn, error) {
 func (c *Config) validateMicrosoft() error {
 	m := c.Microsoft
 	switch m.AuthMode {
-	case "delegated":
-	case "application":
-		return &Error{Key: "microsoft.auth_mode", Problem: "application mode is not available in this version", Fix: "use delegated"}
+	case "delegated", "application":
 	default:
-		return &Error{Key: "microsoft.auth_mode", Problem: fmt.Sprintf("%q is not an auth mode", m.AuthMode), Fix: "use delegated"}
+		return &Error{Key: "microsoft.auth_mode", Problem: fmt.Sprintf("%q is not an auth mode", m.AuthMode), Fix: "use delegated (an administrator's sign-in) or application (client credentials)"}
 	}
 	if m.TenantID == "" {
 		return &Error{Key: "microsoft.tenant_id", Problem: "not set", Fix: "set the Directory (tenant) ID of your app registration (Elentra's MS_AD_TENANT_ID)"}
@@ -191,12 +189,19 @@ func (c *Config) validateMicrosoft() error {
 	if !IsGUID(m.ClientID) {
 		return &Error{Key: "microsoft.client_id", Problem: fmt.Sprintf("%q is not a GUID", m.ClientID), Fix: "copy the Application (client) ID from the app registration's Overview page"}
 	}
-	if m.ClientSecret == "" {
-		return &Error{Key: "microsoft.client_secret", Problem: "not set",
-			Fix: "set ELENTRA_TEAMS_MICROSOFT_CLIENT_SECRET or microsoft.client_secret_file to the client secret's Value (not its ID)"}
+	if m.ClientSecret == "" && !(m.Application() && m.ClientCertificateFile != "") {
+		fix := "set ELENTRA_TEAMS_MICROSOFT_CLIENT_SECRET or microsoft.client_secret_file to the client secret's Value (not its ID)"
+		if m.Application() {
+			fix += ", or microsoft.client_certificate_file to a PEM file with the app's certificate and key"
+		}
+		return &Error{Key: "microsoft.client_secret", Problem: "not set", Fix: fix}
 	}
-	if m.RedirectURI == "" {
+	if m.RedirectURI == "" && !m.Application() {
 		return &Error{Key: "microsoft.redirect_uri", Problem: "not set", Fix: "set it to the redirect URI registered for this tool, e.g. http://localhost:8400/callback"}
+	}
+	if m.Application() && m.Organizer == "" {
+		return &Error{Key: "microsoft.organizer", Problem: "not set (application mode needs a mailbox for the meetings)",
+			Fix: "name the user (object id or userPrincipalName) whose calendar holds the meetings; it needs a Teams application access policy (docs/setup.md)"}
 	}
 	for _, k := range []struct{ key, val string }{
 		{"microsoft.redirect_uri", m.RedirectURI}, {"microsoft.authority", m.Authority}, {"microsoft.auth_url", m.AuthURL},
@@ -257,11 +262,17 @@ func (c *Config) validateSync() error {
 	switch s.TeamTemplate {
 	case "standard":
 	case "educationClass":
-		if c.Microsoft.AuthMode != "application" {
+		if !c.Microsoft.Application() {
 			return &Error{Key: "sync.team_template", Problem: "educationClass needs application mode", Fix: "use standard with microsoft.auth_mode delegated"}
 		}
 	default:
 		return &Error{Key: "sync.team_template", Problem: fmt.Sprintf("%q is not a Teams template the tool supports", s.TeamTemplate), Fix: "use standard"}
+	}
+	if s.AdminLeavesTeams && c.Microsoft.Application() {
+		return &Error{Key: "sync.admin_leaves_teams", Problem: "applies to delegated mode only (in application mode no account joins the Teams)", Fix: "remove it"}
+	}
+	if s.FallbackOwner != "" && !c.Microsoft.Application() {
+		return &Error{Key: "sync.fallback_owner", Problem: "applies to application mode only (in delegated mode the authorizing account owns every Team it creates)", Fix: "remove it, or set microsoft.auth_mode: application"}
 	}
 	if s.CourseEnd != "keep" && s.CourseEnd != "archive" {
 		return &Error{Key: "sync.course_end", Problem: fmt.Sprintf("%q is not a course-end policy", s.CourseEnd), Fix: "use keep or archive"}

@@ -47,8 +47,12 @@ type Env struct {
 	AdminObjectID string
 	// OutlookTimezone is the zone meetings are created in (IANA).
 	OutlookTimezone string
-	// Mailbox is where meetings live: "me" in delegated mode.
+	// Mailbox is where meetings live: "me" in delegated mode, the
+	// organiser's object id in application mode (never put in a Team).
 	Mailbox string
+	// FallbackOwnerID (application mode, sync.fallback_owner resolved to an
+	// object id) owns the Teams of courses without an Elentra owner.
+	FallbackOwnerID string
 
 	// LockCheckInterval is how often the run lock's connection is checked.
 	LockCheckInterval time.Duration

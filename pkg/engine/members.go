@@ -53,7 +53,15 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 	}
 
 	in := reconcile.MembersInput{AdminObjectID: env.AdminObjectID, RemoveUnmanaged: env.Config.Sync.RemoveUnmanaged,
-		GuardPercent: env.Config.Sync.RemovalGuardPercent, Force: env.Force}
+		GuardPercent: env.Config.Sync.RemovalGuardPercent, Force: env.Force,
+		AdminLeaves: env.Config.Sync.AdminLeavesTeams && !env.Config.Microsoft.Application()}
+	if env.FallbackOwnerID != "" {
+		in.Protected = append(in.Protected, env.FallbackOwnerID)
+	}
+	organizer := ""
+	if env.Mailbox != "" && env.Mailbox != "me" {
+		organizer = strings.ToLower(env.Mailbox)
+	}
 	for _, id := range courseIDs {
 		rec := sc.Records[id]
 		c := sc.Courses[id]
@@ -79,7 +87,14 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 				}
 				continue
 			}
-			tm.Desired[strings.ToLower(u.ObjectID)] = reconcile.Person{ProxyID: p, Name: userName(u), Role: roles[p]}
+			oid := strings.ToLower(u.ObjectID)
+			if oid == organizer {
+				continue // the organiser mailbox is never put in a Team
+			}
+			tm.Desired[oid] = reconcile.Person{ProxyID: p, Name: userName(u), Role: roles[p]}
+		}
+		if env.FallbackOwnerID != "" && !hasOwner(tm.Desired) {
+			tm.Desired[strings.ToLower(env.FallbackOwnerID)] = reconcile.Person{Name: "sync.fallback_owner", Role: reconcile.RoleOwner}
 		}
 		if missingCount > 0 {
 			more := ""
@@ -134,6 +149,15 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 			m.apply(ctx, a)
 		}
 	})
+}
+
+func hasOwner(desired map[string]reconcile.Person) bool {
+	for _, p := range desired {
+		if p.Role == reconcile.RoleOwner {
+			return true
+		}
+	}
+	return false
 }
 
 type membersApplier struct {

@@ -15,7 +15,7 @@ import (
 // teamsInput builds the planner's view of every course in scope.
 func teamsInput(env *Env, sc *scope, n *names) reconcile.TeamsInput {
 	in := reconcile.TeamsInput{Records: map[int]reconcile.TeamRecord{}, CourseEnd: env.Config.Sync.CourseEnd,
-		AdminObjectID: env.AdminObjectID, OwnerRequired: env.Config.Microsoft.AuthMode == "application"}
+		AdminObjectID: env.AdminObjectID, OwnerRequired: env.Config.Microsoft.Application(), StandInOwner: env.FallbackOwnerID}
 	ids := map[int]bool{}
 	for id := range sc.Enabled {
 		ids[id] = true

@@ -42,6 +42,9 @@ type MembersInput struct {
 	// Protected are other accounts never removed or demoted (the organiser
 	// mailbox, a fallback owner).
 	Protected []string
+	// AdminLeaves (sync.admin_leaves_teams): the authorizing account leaves
+	// a Team once one of the course's owners is an owner of it.
+	AdminLeaves bool
 	// RemoveUnmanaged: also remove members this tool did not add.
 	RemoveUnmanaged bool
 	// GuardPercent: removing more than this share of a Team in one run needs Force.
@@ -120,6 +123,14 @@ func planTeamMembers(p *Plan, in MembersInput, t TeamMembers, protected map[stri
 		p.add(Action{Kind: KindAddMembers, CourseID: t.CourseID, GroupID: t.TeamID, Adds: adds})
 	}
 
+	if in.AdminLeaves && in.AdminObjectID != "" {
+		admin := strings.ToLower(in.AdminObjectID)
+		if m, present := actual[admin]; present && hasCourseOwner(t, actual, admin) {
+			p.add(Action{Kind: KindRemoveMember, CourseID: t.CourseID, GroupID: t.TeamID, MembershipID: m.MembershipID, UserID: admin,
+				Reason: "the authorizing account leaves the Team now that the course's owners own it (sync.admin_leaves_teams)"})
+		}
+	}
+
 	var removals []Action
 	for _, m := range t.Actual {
 		id := strings.ToLower(m.UserID)
@@ -149,6 +160,18 @@ func planTeamMembers(p *Plan, in MembersInput, t TeamMembers, protected map[stri
 	for _, r := range removals {
 		p.add(r)
 	}
+}
+
+// hasCourseOwner reports whether someone other than the authorizing account
+// owns the Team and is an owner of the course: the Team then never lacks an
+// owner when the account leaves.
+func hasCourseOwner(t TeamMembers, actual map[string]Member, admin string) bool {
+	for id, m := range actual {
+		if id != admin && m.Owner && t.Desired[id].Role == RoleOwner {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -132,3 +132,28 @@ func TestCapSplitsBulkAdds(t *testing.T) {
 		t.Errorf("counts %v", c)
 	}
 }
+
+// sync.admin_leaves_teams: the authorizing account leaves a Team once one of
+// the course's owners owns it, and never leaves a Team with no other owner.
+func TestAdminLeaves(t *testing.T) {
+	tm := TeamMembers{CourseID: 7, TeamID: "t7", Listed: true,
+		Desired: map[string]Person{"u1": person(1, RoleOwner), "u2": person(2, RoleMember)},
+		Actual:  []Member{{"m-admin", admin, true}, {"m1", "u1", true}, {"m2", "u2", false}}}
+	p := PlanMembers(MembersInput{Teams: []TeamMembers{tm}, AdminObjectID: admin, AdminLeaves: true, GuardPercent: 30})
+	if kinds(p) != "remove_member" || p.Actions[0].MembershipID != "m-admin" {
+		t.Errorf("plan %+v", p.Actions)
+	}
+	// the owner is not in the Team yet: the account stays this run
+	tm.Actual = []Member{{"m-admin", admin, true}, {"m2", "u2", false}}
+	p = PlanMembers(MembersInput{Teams: []TeamMembers{tm}, AdminObjectID: admin, AdminLeaves: true, GuardPercent: 30})
+	if kinds(p) != "add_members" {
+		t.Errorf("plan %q: the account must not leave before an owner is in", kinds(p))
+	}
+	// an owner added by hand who is not a course owner does not count
+	tm.Actual = []Member{{"m-admin", admin, true}, {"m2", "u2", false}, {"m9", "u9", true}}
+	tm.Desired = map[string]Person{"u2": person(2, RoleMember)}
+	p = PlanMembers(MembersInput{Teams: []TeamMembers{tm}, AdminObjectID: admin, AdminLeaves: true, GuardPercent: 30})
+	if kinds(p) != "" {
+		t.Errorf("plan %q: no course owner, the account stays", kinds(p))
+	}
+}

@@ -54,11 +54,14 @@ type TeamsInput struct {
 	Records map[int]TeamRecord
 	// CourseEnd is sync.course_end: keep or archive.
 	CourseEnd string
-	// AdminObjectID is the authorizing account, owner of what it creates.
+	// AdminObjectID is the authorizing account, owner of what it creates
+	// (delegated mode; "" in application mode).
 	AdminObjectID string
 	// OwnerRequired: a course without an Elentra owner gets no Team
-	// (application mode, where no account stands in as owner).
+	// (application mode, where no account is owner of everything)...
 	OwnerRequired bool
+	// ...unless StandInOwner (sync.fallback_owner) stands in as its owner.
+	StandInOwner string
 }
 
 // MaxOwnersAtCreation: Graph binds at most 20 owners and members when a
@@ -106,12 +109,17 @@ func PlanTeams(in TeamsInput) Plan {
 			if c.OwnersWithoutID > 0 {
 				msg = fmt.Sprintf("the course's %s no Microsoft Object ID", plural(c.OwnersWithoutID, "owner has", "owners have"))
 			}
-			if in.OwnerRequired && !hasTeam {
+			switch {
+			case in.OwnerRequired && in.StandInOwner == "":
+				if !hasTeam {
+					p.note(Finding{Kind: "no_owner", Severity: Warning, CourseID: c.CourseID, Name: c.Code,
+						Message: msg + "; no Team is created without one", Fix: "add a director or coordinator in Elentra, run sync-users or users link, or set sync.fallback_owner"})
+					continue
+				}
+			case in.OwnerRequired:
 				p.note(Finding{Kind: "no_owner", Severity: Warning, CourseID: c.CourseID, Name: c.Code,
-					Message: msg + "; no Team is created without one", Fix: "add a director or coordinator in Elentra, run sync-users or users link, or set sync.fallback_owner"})
-				continue
-			}
-			if !in.OwnerRequired {
+					Message: msg + "; sync.fallback_owner stands in as its owner", Fix: "add a director or coordinator in Elentra, then run sync-users or users link"})
+			default:
 				p.note(Finding{Kind: "no_owner", Severity: Warning, CourseID: c.CourseID, Name: c.Code,
 					Message: msg + "; the authorizing account is its only owner", Fix: "add a director or coordinator in Elentra, then run sync-users or users link"})
 			}
@@ -120,6 +128,9 @@ func PlanTeams(in TeamsInput) Plan {
 		switch {
 		case !hasRec || rec.GroupID == "" || rec.State == StateNone || rec.State == StateGroupIntent || (rec.State == StateFailed && rec.GroupID == ""):
 			owners := creationOwners(in.AdminObjectID, c.OwnerIDs)
+			if len(owners) == 0 && in.StandInOwner != "" {
+				owners = []string{in.StandInOwner}
+			}
 			reason := "the course has no Team"
 			if hasRec && rec.State == StateGroupIntent {
 				reason = "a previous run may have created the group: it is looked up before creating"

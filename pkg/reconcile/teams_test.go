@@ -194,3 +194,23 @@ func FuzzMailNickname(f *testing.F) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Application mode: no account owns everything. A course without an owner
+// gets no Team, unless sync.fallback_owner stands in.
+func TestPlanTeamsApplicationMode(t *testing.T) {
+	c := course(7)
+	c.OwnerIDs = nil
+	p := PlanTeams(TeamsInput{Courses: []Course{c}, OwnerRequired: true})
+	if kinds(p) != "" || findingKinds(p) != "no_owner" {
+		t.Errorf("without a stand-in: actions %q findings %q", kinds(p), findingKinds(p))
+	}
+	p = PlanTeams(TeamsInput{Courses: []Course{c}, OwnerRequired: true, StandInOwner: "fallback"})
+	if kinds(p) != "create_team" || strings.Join(p.Actions[0].OwnerIDs, ",") != "fallback" || !strings.Contains(p.Findings[0].Message, "fallback_owner stands in") {
+		t.Errorf("with a stand-in: %+v %+v", p.Actions, p.Findings)
+	}
+	c = course(8)
+	p = PlanTeams(TeamsInput{Courses: []Course{c}, OwnerRequired: true, StandInOwner: "fallback"})
+	if strings.Join(p.Actions[0].OwnerIDs, ",") != "owner-1" {
+		t.Errorf("a course with an owner binds only its owners: %v", p.Actions[0].OwnerIDs)
+	}
+}

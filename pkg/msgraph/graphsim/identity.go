@@ -374,10 +374,17 @@ func (s *Sim) token(w http.ResponseWriter, r *http.Request, tenant string) int {
 	if c == nil {
 		return s.tokenError(w, 400, "unauthorized_client", 700016, fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, s.seed.TenantID))
 	}
-	if secret == "" {
+	if assertion := form.Get("client_assertion"); assertion != "" && secret == "" {
+		if form.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+			return s.tokenError(w, 400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_assertion_type'.")
+		}
+		aud := "http://" + r.Host + r.URL.Path
+		if code, msg := verifyAssertion(c, clientID, assertion, aud, s.clock()); code != 0 {
+			return s.tokenError(w, 401, "invalid_client", code, msg)
+		}
+	} else if secret == "" {
 		return s.tokenError(w, 401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
-	}
-	if subtle.ConstantTimeCompare([]byte(secret), []byte(c.ClientSecret)) != 1 {
+	} else if c.ClientSecret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(c.ClientSecret)) != 1 {
 		return s.tokenError(w, 401, "invalid_client", 7000215, fmt.Sprintf("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", c.ClientID))
 	}
 	switch grant {

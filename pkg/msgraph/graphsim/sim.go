@@ -31,6 +31,9 @@ type Client struct {
 	ClientID     string   `json:"client_id"`
 	ClientSecret string   `json:"client_secret"`
 	RedirectURIs []string `json:"redirect_uris"`
+	// Certificate is the PEM certificate uploaded to the app registration;
+	// a client_assertion signed by its key authenticates the app.
+	Certificate string `json:"certificate,omitempty"`
 }
 
 // User is a directory user; Mailbox says whether it has an Exchange Online
