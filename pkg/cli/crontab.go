@@ -5,10 +5,13 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/elentra-teams/elentra-teams/pkg/config"
 )
 
 // cronSchedule turns an interval into a cron schedule starting at a minute
@@ -34,16 +37,94 @@ func cronSchedule(every time.Duration, database string) (string, error) {
 	return "", &FlagError{Err: fmt.Errorf("--every %s: use minutes that divide an hour (5m, 10m, 15m, 20m, 30m) or hours that divide a day (1h, 2h, 3h, 4h, 6h, 8h, 12h, 24h)", every)}
 }
 
+// cronOptions are what the cron lines depend on besides the configuration.
+type cronOptions struct {
+	every  time.Duration
+	user   string
+	binary string
+}
+
+func defaultCronOptions() cronOptions {
+	return cronOptions{every: time.Hour, user: "elentra-teams"}
+}
+
+// cronLines are the lines that run sync with this configuration: the
+// /etc/cron.d form (with the user column) and the `crontab -e` form.
+type cronLines struct {
+	CronD   string `json:"cron_d"`
+	Crontab string `json:"crontab"`
+	User    string `json:"user"`
+}
+
+// makeCronLines builds the lines. sync runs with --quiet, so that cron,
+// which mails whatever a job prints, mails only failures.
+func makeCronLines(f *Factory, cfg *config.Config, o cronOptions) (cronLines, error) {
+	sched, err := cronSchedule(o.every, cfg.Database.Name)
+	if err != nil {
+		return cronLines{}, err
+	}
+	binary := o.binary
+	if binary == "" {
+		binary = "/usr/bin/elentra-teams"
+		// A binary from `go run` or `go test` lives in a temporary build
+		// directory that is gone by the time cron runs: show the packaged
+		// path instead.
+		if exe, err := os.Executable(); err == nil && !strings.Contains(exe, string(filepath.Separator)+"go-build") {
+			binary = exe
+		}
+	}
+	line := shellQuote(binary)
+	if cfg.File != "" {
+		if abs, err := filepath.Abs(cfg.File); err == nil {
+			line += " --config " + shellQuote(abs)
+		}
+	}
+	if f.flags.elentraSettings != "" {
+		if abs, err := filepath.Abs(f.flags.elentraSettings); err == nil {
+			line += " --elentra-settings " + shellQuote(abs)
+		}
+	}
+	line += " sync --quiet"
+	// cron turns an unescaped % into a newline, even inside quotes.
+	line = strings.ReplaceAll(line, "%", `\%`)
+	return cronLines{
+		CronD:   fmt.Sprintf("%s %s %s", sched, o.user, line),
+		Crontab: fmt.Sprintf("%s %s", sched, line),
+		User:    o.user,
+	}, nil
+}
+
+// envOnlyKeys lists the configuration keys whose value came from this
+// shell's environment: cron does not see them.
+func envOnlyKeys(l *loadedConfig) []string {
+	var out []string
+	for _, k := range config.Keys() {
+		if strings.HasPrefix(l.sourceOf(k.Path), "env ") {
+			out = append(out, k.EnvName())
+		}
+	}
+	if _, ok := lookupEnv(config.EnvPrefix + "CONFIG"); ok {
+		out = append(out, config.EnvPrefix+"CONFIG")
+	}
+	sort.Strings(out)
+	return out
+}
+
 func newCrontabCmd(f *Factory) *cobra.Command {
-	var every time.Duration
-	var user, binary string
+	o := defaultCronOptions()
 	c := &cobra.Command{
 		Use:   "crontab",
 		Short: "Print the cron lines that run sync with this configuration",
-		Long: `Print the lines that run 'elentra-teams sync' with this configuration, in the
-/etc/cron.d form (with the user column) and in the 'crontab -e' form. The
-minute is derived from the database name, so staging and production do not
-start together. Cron mails what a run prints: a quiet run prints nothing.`,
+		Long: `Print the lines that run 'elentra-teams sync --quiet' with this configuration,
+in the /etc/cron.d form (with the user column) and in the 'crontab -e' form.
+The minute is derived from the database name, so staging and production do
+not start together. Cron mails what a run prints: with --quiet a run prints
+only what failed.
+
+Cron does not see the ELENTRA_TEAMS_* variables of the shell you run this in:
+keep the configuration in a config file (secrets in *_file keys), and the
+lines name it with --config. Without a config file the job looks for
+/etc/elentra-teams/config.yaml, and a note on stderr says so.`,
 		Example: `  elentra-teams crontab
   elentra-teams --config /etc/elentra-teams/staging.yaml crontab --every 30m`,
 		Args: cobra.NoArgs,
@@ -52,40 +133,37 @@ start together. Cron mails what a run prints: a quiet run prints nothing.`,
 			if err != nil {
 				return err
 			}
-			sched, err := cronSchedule(every, cfg.Database.Name)
+			lines, err := makeCronLines(f, cfg, o)
 			if err != nil {
 				return err
 			}
-			if binary == "" {
-				binary = "/usr/bin/elentra-teams"
-				if exe, err := os.Executable(); err == nil && !strings.Contains(exe, string(filepath.Separator)+"go-build") {
-					binary = exe
+			if f.JSON() {
+				if err := writeJSON(f, lines); err != nil {
+					return err
 				}
+			} else {
+				out := f.IO.Out
+				fmt.Fprintf(out, "# /etc/cron.d/elentra-teams (no dot in the file name; the sixth field is the user)\n")
+				fmt.Fprintf(out, "%s\n\n", lines.CronD)
+				fmt.Fprintf(out, "# or, as user %s, with 'crontab -e'\n", o.user)
+				fmt.Fprintf(out, "%s\n", lines.Crontab)
 			}
-			line := binary
-			if cfg.File != "" {
-				abs, err := filepath.Abs(cfg.File)
-				if err == nil {
-					line += " --config " + shellQuote(abs)
-				}
+			// What the job would not see is said on stderr, so that the
+			// lines can still be piped into a file.
+			if cfg.File == "" {
+				fmt.Fprintf(f.IO.ErrOut, "note: no config file was read, so the lines name none: the job will look for %s, which must exist and hold this configuration\n",
+					defaultConfigPaths[len(defaultConfigPaths)-1])
 			}
-			if f.flags.elentraSettings != "" {
-				if abs, err := filepath.Abs(f.flags.elentraSettings); err == nil {
-					line += " --elentra-settings " + shellQuote(abs)
-				}
+			if keys := envOnlyKeys(f.loaded); len(keys) > 0 {
+				fmt.Fprintf(f.IO.ErrOut, "note: cron does not see %s, set in this shell: put those settings in the config file (secrets in *_file keys) before installing the lines\n",
+					strings.Join(keys, ", "))
 			}
-			line += " sync"
-			out := f.IO.Out
-			fmt.Fprintf(out, "# /etc/cron.d/elentra-teams (no dot in the file name; the sixth field is the user)\n")
-			fmt.Fprintf(out, "%s %s %s\n\n", sched, user, line)
-			fmt.Fprintf(out, "# or, as user %s, with 'crontab -e'\n", user)
-			fmt.Fprintf(out, "%s %s\n", sched, line)
 			return nil
 		},
 	}
-	c.Flags().DurationVar(&every, "every", time.Hour, "how often to run sync")
-	c.Flags().StringVar(&user, "user", "elentra-teams", "system `USER` the job runs as")
-	c.Flags().StringVar(&binary, "binary", "", "path of the elentra-teams binary in the lines (default: this one)")
+	c.Flags().DurationVar(&o.every, "every", o.every, "how often to run sync")
+	c.Flags().StringVar(&o.user, "user", o.user, "system `USER` the job runs as")
+	c.Flags().StringVar(&o.binary, "binary", "", "path of the elentra-teams binary in the lines (default: this one)")
 	return c
 }
 

@@ -1,0 +1,226 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/elentra-teams/elentra-teams/pkg/config"
+)
+
+// configResult turns a configuration error into a failed check.
+func configResult(err error) Result {
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		return fail(err.Error(), "fix the configuration")
+	}
+	msg := ce.Problem
+	if ce.Key != "" {
+		msg = ce.Key + ": " + msg
+	}
+	if ce.Source != "" {
+		msg += " (from " + ce.Source + ")"
+	}
+	fix := ce.Fix
+	if fix == "" {
+		fix = "see docs/configuration.md"
+	}
+	return fail(msg, fix)
+}
+
+// validate runs the configuration's own validation of one part.
+func (e *Env) validate(c *config.Config, need config.Need) error {
+	err := c.Validate(need)
+	var ce *config.Error
+	if errors.As(err, &ce) && ce.Source == "" && e.Source != nil {
+		ce.Source = e.Source(ce.Key)
+	}
+	return err
+}
+
+// checkConfigFile: the configuration could be read at all (YAML, known keys,
+// values of the right type, secret files readable).
+func checkConfigFile(_ context.Context, e *Env) Result {
+	if e.LoadErr != nil {
+		return configResult(e.LoadErr)
+	}
+	if e.Config == nil {
+		return fail("no configuration was loaded", "report this as a bug of elentra-teams")
+	}
+	c := e.Config
+	var read []string
+	if c.File != "" {
+		read = append(read, "config file "+c.File)
+	}
+	if c.Elentra.SettingsFile != "" {
+		read = append(read, "Elentra's settings "+c.Elentra.SettingsFile)
+	}
+	if c.File == "" {
+		where := strings.Join(e.ConfigPaths, " or ")
+		if where == "" {
+			where = "the default places"
+		}
+		msg := "no config file (none at " + where + "): the configuration comes from this shell's environment"
+		if len(read) > 0 {
+			msg += " and " + strings.Join(read, ", ")
+		}
+		return warn(msg, "cron does not see this shell's ELENTRA_TEAMS_* variables: write /etc/elentra-teams/config.yaml (or pass --config) so that cron runs with the same configuration")
+	}
+	return pass("configuration read from %s", strings.Join(read, " and "))
+}
+
+// checkPermissions: a secret readable by every user of the machine.
+func checkPermissions(_ context.Context, e *Env) Result {
+	if runtime.GOOS == "windows" {
+		return pass("file permissions are not checked on Windows")
+	}
+	c := e.Config
+	var problems []string
+	var fixFiles []string
+	if c.File != "" {
+		var secrets []string
+		for _, k := range config.Keys() {
+			if k.Secret && e.FileKeys[k.Path] {
+				secrets = append(secrets, k.Path)
+			}
+		}
+		if len(secrets) > 0 {
+			if mode, ok := worldReadable(c.File); ok {
+				problems = append(problems, fmt.Sprintf("config file %s holds %s and is readable by every user (mode %04o)", c.File, strings.Join(secrets, ", "), mode))
+				fixFiles = append(fixFiles, c.File)
+			}
+		}
+	}
+	for _, f := range []struct{ key, path string }{
+		{"database.password_file", c.Database.PasswordFile},
+		{"microsoft.client_secret_file", c.Microsoft.ClientSecretFile},
+		{"token.encryption_key_file", c.Token.EncryptionKeyFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if mode, ok := worldReadable(f.path); ok {
+			problems = append(problems, fmt.Sprintf("%s %s is readable by every user (mode %04o)", f.key, f.path, mode))
+			fixFiles = append(fixFiles, f.path)
+		}
+	}
+	if len(problems) > 0 {
+		return warn(strings.Join(problems, "; "),
+			fmt.Sprintf("run: chmod o-rwx %s (root and the elentra-teams group keep access; move the secrets to *_file keys if the config file must stay readable)", strings.Join(fixFiles, " ")))
+	}
+	return pass("no secret is readable by every user")
+}
+
+// worldReadable reports whether others may read path, with its mode.
+func worldReadable(path string) (os.FileMode, bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, false
+	}
+	mode := fi.Mode().Perm()
+	return mode, mode&0o004 != 0
+}
+
+func checkDatabaseConfig(_ context.Context, e *Env) Result {
+	if err := e.validate(e.Config, config.NeedDatabase); err != nil {
+		return configResult(err)
+	}
+	d := e.Config.Database
+	where := d.Host
+	switch {
+	case d.DSN != "":
+		where = "database.dsn"
+	case d.Socket != "":
+		where = d.Socket
+	}
+	return pass("database %s, schemas %s and %s", where, d.Name, d.AuthName)
+}
+
+// checkMicrosoftConfig: tenant and client GUIDs, URLs. The client secret has
+// its own check, so that a missing secret and a mistyped GUID are both said.
+func checkMicrosoftConfig(_ context.Context, e *Env) Result {
+	c := *e.Config
+	if c.Microsoft.ClientSecret == "" {
+		c.Microsoft.ClientSecret = "checked by config.client_secret"
+	}
+	if err := e.validate(&c, config.NeedMicrosoft); err != nil {
+		return configResult(err)
+	}
+	m := c.Microsoft
+	return pass("tenant %s, client %s", m.TenantID, m.ClientID)
+}
+
+func checkClientSecret(_ context.Context, e *Env) Result {
+	m := e.Config.Microsoft
+	if m.ClientSecret == "" {
+		return fail("microsoft.client_secret is not set",
+			"set ELENTRA_TEAMS_MICROSOFT_CLIENT_SECRET, or microsoft.client_secret_file naming a file that holds the client secret's Value")
+	}
+	key := "microsoft.client_secret"
+	if m.ClientSecretFile != "" {
+		key = "microsoft.client_secret_file"
+	}
+	if config.IsGUID(strings.TrimSpace(m.ClientSecret)) {
+		return warn("microsoft.client_secret"+e.source(key)+" has the form of a GUID: that is the secret's ID, not its Value (Microsoft answers AADSTS7000215)",
+			"copy the Value column of the client secret (shown once, when it is created; else create a new secret)")
+	}
+	return pass("microsoft.client_secret is set%s", e.source(key))
+}
+
+// elentraRedirectPath is where Elentra 1.22 receives the sign-in.
+const elentraRedirectPath = "/api/ms-graph-oauth.php"
+
+func checkRedirectURI(_ context.Context, e *Env) Result {
+	c := e.Config
+	r := c.Microsoft.RedirectURI
+	u, err := url.Parse(r)
+	if err == nil && config.IsLoopbackHost(u.Hostname()) {
+		return pass("microsoft.redirect_uri %s is on this machine: authorize finishes the sign-in itself", r)
+	}
+	if c.Elentra.URL != "" && strings.EqualFold(r, strings.TrimRight(c.Elentra.URL, "/")+elentraRedirectPath) {
+		return pass("microsoft.redirect_uri is Elentra's %s: authorize finishes by pasting the address", r)
+	}
+	want := "<elentra.url>" + elentraRedirectPath
+	if c.Elentra.URL != "" {
+		want = strings.TrimRight(c.Elentra.URL, "/") + elentraRedirectPath
+	}
+	return warn(fmt.Sprintf("microsoft.redirect_uri %s is neither on this machine nor Elentra's %s", r, want),
+		"register http://localhost:8400/callback in the app registration (Authentication, Web) and set microsoft.redirect_uri to it")
+}
+
+func checkTokenKey(_ context.Context, e *Env) Result {
+	if err := e.validate(e.Config, config.NeedTokenKey); err != nil {
+		return configResult(err)
+	}
+	key := "token.encryption_key"
+	if e.Config.Token.EncryptionKeyFile != "" {
+		key = "token.encryption_key_file"
+	}
+	return pass("token.encryption_key is 32 bytes%s", e.source(key))
+}
+
+func checkSyncConfig(_ context.Context, e *Env) Result {
+	if err := e.validate(e.Config, config.NeedSync); err != nil {
+		return configResult(err)
+	}
+	s := e.Config.Sync
+	scope := "courses switched on with 'courses enable'"
+	if s.AllActiveCourses {
+		scope = "every active course (sync.all_active_courses)"
+	}
+	owners := append([]string(nil), s.OwnerContactTypes...)
+	sort.Strings(owners)
+	return pass("sync covers %s; owners: %s", scope, strings.Join(owners, ", "))
+}
+
+func checkTimezoneConfig(_ context.Context, e *Env) Result {
+	if err := e.validate(e.Config, config.NeedTimezone); err != nil {
+		return configResult(err)
+	}
+	return pass("elentra.timezone %s%s", e.Config.Elentra.Timezone, e.source("elentra.timezone"))
+}

@@ -1,0 +1,250 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
+)
+
+// MySQL server errors the connection check explains.
+const (
+	errAccessDenied   = 1045
+	errUnknownDB      = 1049
+	errDBAccessDenied = 1044
+)
+
+func checkConnect(ctx context.Context, e *Env) Result {
+	d := e.Config.Database
+	db, err := e.OpenDB(ctx, e.Config)
+	if err != nil {
+		var me *mysql.MySQLError
+		if errors.As(err, &me) {
+			switch me.Number {
+			case errUnknownDB:
+				return fail(fmt.Sprintf("the server has no schema %s%s", d.Name, e.source("database.name")),
+					"set database.name to Elentra's DATABASE_NAME (or point --elentra-settings at Elentra's settings file)")
+			case errAccessDenied:
+				return fail(fmt.Sprintf("the server refused user %s%s: %s", d.User, e.source("database.user"), me.Message),
+					"check database.user and database.password (or database.password_file), and that this user may connect from this machine")
+			case errDBAccessDenied:
+				return fail(fmt.Sprintf("user %s may not use schema %s: %s", d.User, d.Name, me.Message),
+					"grant the user the privileges that check-config lists under database.privileges (SELECT on both schemas at least)")
+			}
+		}
+		return fail("cannot reach Elentra's database: "+oneLine(strings.TrimPrefix(err.Error(), "cannot reach Elentra's database: ")),
+			"check database.host, database.port (or database.socket) and that this machine may connect to the server")
+	}
+	e.db = db
+	e.store = store.New(db)
+	var version, user string
+	_ = db.Get(ctx, &version, `SELECT VERSION()`)
+	_ = db.Get(ctx, &user, `SELECT CURRENT_USER()`)
+	msg := "connected"
+	if user != "" {
+		msg += " as " + user
+	}
+	if version != "" {
+		msg += " (server " + version + ")"
+	}
+	return pass("%s", msg)
+}
+
+// The Elentra tables the tool reads or writes, by schema.
+var (
+	mainTables = []string{"settings", "courses", "curriculum_periods", "course_audience", "course_contacts", "groups",
+		"group_members", "course_groups", "course_group_audience", "events", "event_audience", "event_contacts",
+		"event_links", "event_resource_entities"}
+	authTables = []string{"user_data", "user_access"}
+)
+
+func checkSchemas(ctx context.Context, e *Env) Result {
+	db := e.db
+	var problems []string
+	for _, s := range []struct {
+		key, schema string
+		tables      []string
+	}{{"database.name", db.Name(), mainTables}, {"database.auth_name", db.AuthName(), authTables}} {
+		var have []string
+		if err := db.Select(ctx, &have, `SELECT LOWER(table_name) FROM information_schema.tables WHERE table_schema = ?`, s.schema); err != nil {
+			return fail("cannot list the tables of "+s.schema+": "+oneLine(err.Error()), "check that database.user may read information_schema")
+		}
+		if len(have) == 0 {
+			problems = append(problems, fmt.Sprintf("schema %s (%s) is missing or holds no table this user may see", s.schema, s.key))
+			continue
+		}
+		got := map[string]bool{}
+		for _, t := range have {
+			got[t] = true
+		}
+		var missing []string
+		for _, t := range s.tables {
+			if !got[t] {
+				missing = append(missing, t)
+			}
+		}
+		if len(missing) > 0 {
+			problems = append(problems, fmt.Sprintf("%s lacks Elentra's tables %s", s.schema, strings.Join(missing, ", ")))
+		}
+	}
+	if len(problems) > 0 {
+		return fail(strings.Join(problems, "; "),
+			"set database.name and database.auth_name to Elentra's DATABASE_NAME and AUTH_DATABASE, and check that database.user may read both")
+	}
+	return pass("Elentra's tables are in %s and %s", db.Name(), db.AuthName())
+}
+
+func checkMigrations(ctx context.Context, e *Env) Result {
+	pending, err := store.Pending(ctx, e.db)
+	if err != nil {
+		return fail("cannot read the tool's schema version: "+oneLine(err.Error()), "run 'elentra-teams setup'")
+	}
+	all, err := store.Migrations()
+	if err != nil {
+		return fail(err.Error(), "report this as a bug of elentra-teams")
+	}
+	if len(pending) > 0 {
+		var names []string
+		for _, m := range pending {
+			names = append(names, fmt.Sprintf("%04d %s", m.Version, m.Description))
+		}
+		what := "the tool's tables are not there yet"
+		if len(pending) < len(all) {
+			what = "the tool's tables are older than this version"
+		}
+		return fail(fmt.Sprintf("%s: %d migration(s) pending (%s)", what, len(pending), strings.Join(names, ", ")),
+			"run 'elentra-teams setup' (it creates or upgrades the msteams_ tables and changes nothing else without asking)")
+	}
+	version := 0
+	if len(all) > 0 {
+		version = all[len(all)-1].Version
+	}
+	return pass("the tool's tables in %s are current (version %d)", e.db.Name(), version)
+}
+
+func checkTeamsEnabled(ctx context.Context, e *Env) Result {
+	org := e.Config.Elentra.OrganisationID
+	rows, err := e.db.SettingRows(ctx, []string{elentra.SettingTeamsEnabled}, org)
+	if err != nil {
+		return fail("cannot read Elentra's settings: "+oneLine(err.Error()), "check that database.user may read the settings table")
+	}
+	r, found := elentra.EffectiveSetting(rows, elentra.SettingTeamsEnabled)
+	if !found {
+		return fail(fmt.Sprintf("Elentra's setting microsoft_teams_enabled is absent for organisation %d: the integration is off and every sync stops at once", org),
+			"run 'elentra-teams setup' (it inserts microsoft_teams_enabled = 1)")
+	}
+	if strings.TrimSpace(r.Value) != "1" {
+		return fail(fmt.Sprintf("Elentra's setting microsoft_teams_enabled is %q (setting_id %d): the integration is switched off and every sync stops at once", r.Value, r.ID),
+			"run 'elentra-teams setup --enable' to switch it on")
+	}
+	return pass("Elentra's setting microsoft_teams_enabled is 1")
+}
+
+// maxMeetingWindow: a meeting link released more than a day early is
+// almost certainly a mistake (hours typed as minutes).
+const maxMeetingWindow = 24 * 60
+
+func checkMeetingWindow(ctx context.Context, e *Env) Result {
+	v, found, err := e.db.Setting(ctx, elentra.SettingMeetingWindow, e.Config.Elentra.OrganisationID)
+	if err != nil {
+		return fail("cannot read Elentra's settings: "+oneLine(err.Error()), "check that database.user may read the settings table")
+	}
+	return meetingWindowResult(v, found)
+}
+
+// meetingWindowResult judges personal_meeting_window_minutes: how long
+// before an event its join link becomes clickable.
+func meetingWindowResult(v string, found bool) Result {
+	const fix = "set it to the minutes before an event its Teams link should open (Elentra's default is 10): UPDATE settings SET value = '10' WHERE shortname = 'personal_meeting_window_minutes'"
+	if !found {
+		return warn("Elentra's setting personal_meeting_window_minutes is absent: meeting links open 10 minutes before each event (the default)",
+			"run 'elentra-teams setup' to record the default, or insert the setting with the window you want")
+	}
+	var n int
+	if _, err := fmt.Sscan(strings.TrimSpace(v), &n); err != nil || fmt.Sprint(n) != strings.TrimSpace(v) {
+		return warn(fmt.Sprintf("Elentra's setting personal_meeting_window_minutes is %q, not a whole number of minutes: meeting links open 10 minutes before each event", v), fix)
+	}
+	switch {
+	case n < 0:
+		return warn(fmt.Sprintf("Elentra's setting personal_meeting_window_minutes is %d: a negative window opens meeting links after events start", n), fix)
+	case n == 0:
+		return warn("Elentra's setting personal_meeting_window_minutes is 0: meeting links open only when events start, so nobody can join early", fix)
+	case n > maxMeetingWindow:
+		return warn(fmt.Sprintf("Elentra's setting personal_meeting_window_minutes is %d (more than a day): meeting links open days before events (were hours meant?)", n), fix)
+	}
+	return pass("meeting links open %d minutes before each event (personal_meeting_window_minutes)", n)
+}
+
+func checkElentraCron(ctx context.Context, e *Env) Result {
+	ok, err := e.db.HasTable(ctx, e.db.Name(), "cron")
+	if err != nil {
+		return fail(oneLine(err.Error()), "check that database.user may read information_schema")
+	}
+	if !ok {
+		return pass("Elentra has no cron table (it has one from 1.22): no Elentra job syncs Teams beside this tool")
+	}
+	jobs, err := e.db.ElentraCronJobs(ctx)
+	if err != nil {
+		return fail(oneLine(err.Error()), "check that database.user may read Elentra's cron table")
+	}
+	var active, inactive []string
+	for _, j := range jobs {
+		if j.Active {
+			active = append(active, fmt.Sprint(j.ID))
+		} else {
+			inactive = append(inactive, fmt.Sprint(j.ID))
+		}
+	}
+	if len(active) > 0 {
+		return fail(fmt.Sprintf("Elentra's own Microsoft jobs are active in its cron table (id %s): they sync the same tenant as this tool, so both create, rename and remove", strings.Join(active, ", ")),
+			"run 'elentra-teams setup --takeover' to switch them off (this tool does their work)")
+	}
+	if len(inactive) > 0 {
+		return pass("Elentra's own Microsoft jobs are switched off in its cron table (id %s)", strings.Join(inactive, ", "))
+	}
+	return pass("Elentra's cron table holds none of its own Microsoft jobs")
+}
+
+func checkAdmin(ctx context.Context, e *Env) Result {
+	id := e.Config.Elentra.AdminUserID
+	users, err := e.db.Users(ctx, []int{id})
+	if err != nil {
+		return fail("cannot read Elentra's users: "+oneLine(err.Error()), "check that database.user may read "+e.db.AuthName()+".user_data")
+	}
+	if len(users) == 0 {
+		return fail(fmt.Sprintf("Elentra has no user %d (elentra.admin_user_id)", id),
+			"set elentra.admin_user_id to the proxy id of Elentra's medtech:admin user (1 on a standard installation)")
+	}
+	u := users[0]
+	e.admin = &u
+	name := strings.TrimSpace(u.FirstName + " " + u.LastName)
+	switch {
+	case u.Email == "" && u.ObjectID == "":
+		return fail(fmt.Sprintf("Elentra user %d (%s) has neither an email nor a Microsoft Object ID: authorize cannot tell its account", id, name),
+			fmt.Sprintf("give user %d an email in Elentra, or run 'elentra-teams users link %d OBJECT_ID'", id, id))
+	case u.ObjectID == "":
+		return pass("Elentra user %d is %s <%s> (its Object ID is recorded when it authorizes)", id, name, u.Email)
+	}
+	return pass("Elentra user %d is %s <%s>, Object ID %s (%s)", id, name, u.Email, strings.ToLower(u.ObjectID), u.ObjectIDSource)
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// oneLine keeps an error on one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
