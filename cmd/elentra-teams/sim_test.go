@@ -349,3 +349,11 @@ func lookPath(pathList, name string) string {
 	}
 	return ""
 }
+
+// withSimCmds adds simCmds to a script command table.
+func withSimCmds(cmds map[string]func(*testscript.TestScript, bool, []string)) map[string]func(*testscript.TestScript, bool, []string) {
+	for name, cmd := range simCmds {
+		cmds[name] = cmd
+	}
+	return cmds
+}
