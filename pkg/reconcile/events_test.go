@@ -200,7 +200,7 @@ func TestPlanEvents(t *testing.T) {
 				}
 			}},
 		{name: "intent found, changed since: adopted and updated", want: func(w *EventWant) { w.Spec.Subject = "MED1: Lab" },
-			rec: &EventRecord{EventID: 7, CourseID: 3, State: EventStateIntent, Generation: 1, SentHashes: evWant().Spec.FieldHashes()},
+			rec:     &EventRecord{EventID: 7, CourseID: 3, State: EventStateIntent, Generation: 1, SentHashes: evWant().Spec.FieldHashes()},
 			meeting: ptrOf(evMeeting()), actions: "fetch_event,update_event,publish_link"},
 		{name: "no record, found by marker: adopted and brought up to date", meeting: ptrOf(evMeeting()),
 			actions: "fetch_event,update_event,publish_link", check: func(t *testing.T, p Plan) {
