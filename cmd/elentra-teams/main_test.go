@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +42,16 @@ const (
 // scriptDB is the database pair a script made with elentra-db.
 type scriptDB struct {
 	tdb *elentratest.TestDB
+	// serialised says the script holds embeddedScripts.
+	serialised bool
 }
+
+// embeddedScripts lets one script at a time use the embedded engine. Its
+// in-memory storage is not safe for concurrent sessions: a statement that
+// reads information_schema.tables takes a copy of every table of every
+// database and writes the copies back when it commits, undoing what another
+// script's connection wrote meanwhile. A real server needs no such care.
+var embeddedScripts sync.Mutex
 
 // TestScripts runs the command-line contract in testdata/script/*.txtar.
 // testscript gives each script a minimal environment of its own, so no
@@ -59,11 +69,11 @@ func TestScripts(t *testing.T) {
 			}
 			return nil
 		},
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+		Cmds: withSimCmds(map[string]func(*testscript.TestScript, bool, []string){
 			"exits":      exits,
 			"elentra-db": elentraDB,
 			"sql":        sqlCmd,
-		},
+		}),
 	})
 }
 
@@ -167,6 +177,12 @@ func elentraDB(ts *testscript.TestScript, neg bool, args []string) {
 	if !ok {
 		ts.Fatalf("elentra-db: the script's testing.TB is missing")
 	}
+	sdb := ts.Value(keyDB).(*scriptDB)
+	if !elentratest.Real() && !sdb.serialised {
+		embeddedScripts.Lock()
+		sdb.serialised = true
+		ts.Defer(embeddedScripts.Unlock)
+	}
 	tdb := elentratest.New(tb)
 	ctx := context.Background()
 	if spec != nil {
@@ -179,7 +195,7 @@ func elentraDB(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("elentra-db: migrate: %v", err)
 		}
 	}
-	ts.Value(keyDB).(*scriptDB).tdb = tdb
+	sdb.tdb = tdb
 
 	c := tdb.Config
 	vars := map[string]string{

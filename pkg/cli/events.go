@@ -79,6 +79,11 @@ meeting it made for them and removes its link from the event page. With
 const eventTimeLayout = "2006-01-02 15:04"
 
 func runEventsList(f *Factory, cmd *cobra.Command, o eventsListOptions) error {
+	for _, id := range o.courses {
+		if id < 1 {
+			return &FlagError{Err: fmt.Errorf("--course %d is not a course id (a positive whole number)", id)}
+		}
+	}
 	ctx := cmd.Context()
 	cfg, err := f.Config(needsDB | config.NeedTimezone)
 	if err != nil {
@@ -87,11 +92,6 @@ func runEventsList(f *Factory, cmd *cobra.Command, o eventsListOptions) error {
 	zone, err := time.LoadLocation(cfg.Elentra.Timezone)
 	if err != nil {
 		return err
-	}
-	for _, id := range o.courses {
-		if id < 1 {
-			return &FlagError{Err: fmt.Errorf("--course %d is not a course id (a positive whole number)", id)}
-		}
 	}
 	st, err := f.Store(ctx, cfg)
 	if err != nil {

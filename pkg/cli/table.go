@@ -64,7 +64,11 @@ func parseIDs(kind string, args []string) ([]int, error) {
 		ids = append(ids, n)
 	}
 	if len(bad) > 0 {
-		what := "is not a " + kind + " id"
+		article := "a"
+		if kind == "event" {
+			article = "an"
+		}
+		what := "is not " + article + " " + kind + " id"
 		if len(bad) > 1 {
 			what = "are not " + kind + " ids"
 		}

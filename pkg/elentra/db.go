@@ -188,11 +188,17 @@ func unix(t time.Time) int64 {
 
 // MySQL server error numbers the package reacts to.
 const (
-	errNoSuchTable = 1146
+	errNoSuchTable    = 1146
+	errNoSuchDatabase = 1049
 )
 
 // IsNoSuchTable reports whether err is MySQL's "table doesn't exist".
 func IsNoSuchTable(err error) bool {
 	var me *mysql.MySQLError
 	return errors.As(err, &me) && me.Number == errNoSuchTable
+}
+
+func isNoSuchDatabase(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == errNoSuchDatabase
 }

@@ -96,14 +96,20 @@ func (s *Store) switches(ctx context.Context, table, key string) (map[int]Switch
 }
 
 // UnknownIDsError names the ids of a command line that Elentra does not have
-// (or that belong to another organisation). Nothing was changed.
+// (or that belong to another organisation).
 type UnknownIDsError struct {
-	Kind     string   // course or event
+	Kind     string   // course, event or user
 	Problems []string // one per id
+	// Write says the command would have written: it says that nothing was.
+	Write bool
 }
 
 func (e *UnknownIDsError) Error() string {
-	return strings.Join(e.Problems, "; ") + "; nothing was changed"
+	msg := strings.Join(e.Problems, "; ")
+	if e.Write {
+		msg += "; nothing was changed"
+	}
+	return msg
 }
 
 // SwitchItem is one id of an enable or disable.
@@ -173,7 +179,7 @@ func (s *Store) PlanCourseSwitch(ctx context.Context, scope Scope, ids []int, on
 		}
 	}
 	if len(problems) > 0 {
-		return nil, &UnknownIDsError{Kind: "course", Problems: problems}
+		return nil, &UnknownIDsError{Kind: "course", Problems: problems, Write: true}
 	}
 	plan := &SwitchPlan{Kind: "course", On: on, Items: []SwitchItem{}}
 	for _, id := range ids {
@@ -248,7 +254,7 @@ func (s *Store) PlanEventSwitch(ctx context.Context, scope Scope, ids []int, on 
 		}
 	}
 	if len(problems) > 0 {
-		return nil, &UnknownIDsError{Kind: "event", Problems: problems}
+		return nil, &UnknownIDsError{Kind: "event", Problems: problems, Write: true}
 	}
 	plan := &SwitchPlan{Kind: "event", On: on, Items: []SwitchItem{}}
 	for _, id := range ids {
@@ -828,7 +834,7 @@ func (s *Store) PlanLink(ctx context.Context, proxyID int, objectID string, forc
 		return nil, err
 	}
 	if len(users) == 0 {
-		return nil, &UnknownIDsError{Kind: "user", Problems: []string{fmt.Sprintf("user %d does not exist in Elentra", proxyID)}}
+		return nil, &UnknownIDsError{Kind: "user", Problems: []string{fmt.Sprintf("user %d does not exist in Elentra", proxyID)}, Write: true}
 	}
 	u := users[0]
 	res := &LinkResult{ProxyID: proxyID, Name: fullName(u), ObjectID: objectID,
@@ -889,7 +895,7 @@ func (s *Store) PlanUnlink(ctx context.Context, proxyID int) (*UnlinkResult, err
 		return nil, err
 	}
 	if len(users) == 0 {
-		return nil, &UnknownIDsError{Kind: "user", Problems: []string{fmt.Sprintf("user %d does not exist in Elentra", proxyID)}}
+		return nil, &UnknownIDsError{Kind: "user", Problems: []string{fmt.Sprintf("user %d does not exist in Elentra", proxyID)}, Write: true}
 	}
 	res.ObjectID, res.Source = strings.ToLower(users[0].ObjectID), users[0].ObjectIDSource
 	return res, nil
