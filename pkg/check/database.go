@@ -71,31 +71,29 @@ func checkSchemas(ctx context.Context, e *Env) Result {
 		key, schema string
 		tables      []string
 	}{{"database.name", db.Name(), mainTables}, {"database.auth_name", db.AuthName(), authTables}} {
-		var have []string
-		if err := db.Select(ctx, &have, `SELECT LOWER(table_name) FROM information_schema.tables WHERE table_schema = ?`, s.schema); err != nil {
-			return fail("cannot list the tables of "+s.schema+": "+oneLine(err.Error()), "check that database.user may read information_schema")
-		}
-		if len(have) == 0 {
-			problems = append(problems, fmt.Sprintf("schema %s (%s) is missing or holds no table this user may see", s.schema, s.key))
-			continue
-		}
-		got := map[string]bool{}
-		for _, t := range have {
-			got[t] = true
-		}
+		// One probe per table rather than a read of information_schema,
+		// which some servers answer slowly and the embedded engine unsafely.
 		var missing []string
 		for _, t := range s.tables {
-			if !got[t] {
+			ok, err := db.HasTable(ctx, s.schema, t)
+			if err != nil {
+				return fail("cannot read "+s.schema+"."+t+": "+oneLine(err.Error()),
+					"grant database.user SELECT on "+s.schema+" (see database.privileges)")
+			}
+			if !ok {
 				missing = append(missing, t)
 			}
 		}
-		if len(missing) > 0 {
+		switch {
+		case len(missing) == len(s.tables):
+			problems = append(problems, fmt.Sprintf("%s (%s%s) holds none of Elentra's tables", s.schema, s.key, e.source(s.key)))
+		case len(missing) > 0:
 			problems = append(problems, fmt.Sprintf("%s lacks Elentra's tables %s", s.schema, strings.Join(missing, ", ")))
 		}
 	}
 	if len(problems) > 0 {
 		return fail(strings.Join(problems, "; "),
-			"set database.name and database.auth_name to Elentra's DATABASE_NAME and AUTH_DATABASE, and check that database.user may read both")
+			"set database.name and database.auth_name to Elentra's DATABASE_NAME and AUTH_DATABASE (or point --elentra-settings at Elentra's settings file)")
 	}
 	return pass("Elentra's tables are in %s and %s", db.Name(), db.AuthName())
 }
@@ -184,7 +182,7 @@ func meetingWindowResult(v string, found bool) Result {
 func checkElentraCron(ctx context.Context, e *Env) Result {
 	ok, err := e.db.HasTable(ctx, e.db.Name(), "cron")
 	if err != nil {
-		return fail(oneLine(err.Error()), "check that database.user may read information_schema")
+		return fail(oneLine(err.Error()), "grant database.user SELECT on "+e.db.Name()+" (see database.privileges)")
 	}
 	if !ok {
 		return pass("Elentra has no cron table (it has one from 1.22): no Elentra job syncs Teams beside this tool")
