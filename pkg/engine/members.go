@@ -62,6 +62,7 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 	if env.Mailbox != "" && env.Mailbox != "me" {
 		organizer = strings.ToLower(env.Mailbox)
 	}
+	stale := map[int][]string{}
 	for _, id := range courseIDs {
 		rec := sc.Records[id]
 		c := sc.Courses[id]
@@ -117,15 +118,33 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 			}
 		} else {
 			tm.Listed = true
+			present := map[string]bool{}
 			for _, m := range lists[rec.GroupID] {
 				tm.Actual = append(tm.Actual, reconcile.Member{MembershipID: m.ID, UserID: strings.ToLower(m.UserID), Owner: m.IsOwner()})
+				present[strings.ToLower(m.UserID)] = true
+			}
+			// Records of members that are neither in the Team nor wanted
+			// (a run stopped between a removal and its record) are
+			// forgotten.
+			for oid := range tm.Managed {
+				if _, want := tm.Desired[oid]; !want && !present[oid] {
+					stale[id] = append(stale[id], oid)
+				}
 			}
 		}
 		in.Teams = append(in.Teams, tm)
 	}
 	plan := reconcile.PlanMembers(in)
 	r.planned(plan)
-	if env.DryRun || plan.Empty() {
+	if env.DryRun {
+		return nil
+	}
+	for _, id := range sortedKeysInt(stale) {
+		if err := env.Store.DeleteMembers(ctx, id, stale[id]); err != nil {
+			return err
+		}
+	}
+	if plan.Empty() {
 		return nil
 	}
 	actions := capPlan(env, r, plan)
@@ -151,6 +170,15 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 	})
 }
 
+func sortedKeysInt[V any](m map[int]V) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out
+}
+
 func hasOwner(desired map[string]reconcile.Person) bool {
 	for _, p := range desired {
 		if p.Role == reconcile.RoleOwner {
@@ -171,28 +199,33 @@ func (m *membersApplier) apply(ctx context.Context, a reconcile.Action) {
 	switch a.Kind {
 	case reconcile.KindAddMembers:
 		adds := make([]msgraph.MemberAdd, len(a.Adds))
+		intents := make([]store.MemberRecord, len(a.Adds))
 		proxy := map[string]reconcile.MemberAdd{}
 		for i, ad := range a.Adds {
 			adds[i] = msgraph.MemberAdd{UserID: ad.UserID, Owner: ad.Role == reconcile.RoleOwner}
+			intents[i] = store.MemberRecord{CourseID: a.CourseID, ObjectID: ad.UserID, ProxyID: ad.ProxyID, Role: string(ad.Role)}
 			proxy[strings.ToLower(ad.UserID)] = ad
 		}
+		// Recorded before the add: a crash after Graph added them must not
+		// leave members the tool would never remove. A record of someone
+		// not (yet) in the Team is harmless: it only allows removing them.
+		if err := env.Store.RecordMembers(ctx, intents, env.Now()); err != nil {
+			m.r.fail(failure(a.Kind, a.CourseID, 0, "", err))
+			return
+		}
 		results, err := env.Graph.AddMembers(ctx, a.GroupID, adds)
-		var recs []store.MemberRecord
+		added := 0
+		var failed []string
 		for _, res := range results {
 			ad := proxy[strings.ToLower(res.UserID)]
 			if res.Err != nil {
 				f := failure(a.Kind, a.CourseID, 0, res.UserID, res.Err)
 				f.ProxyID = ad.ProxyID
 				m.r.fail(f)
+				failed = append(failed, res.UserID)
 				continue
 			}
-			recs = append(recs, store.MemberRecord{CourseID: a.CourseID, ObjectID: res.UserID, ProxyID: ad.ProxyID, Role: string(ad.Role)})
-		}
-		if len(recs) > 0 {
-			if rerr := env.Store.RecordMembers(context.WithoutCancel(ctx), recs, env.Now()); rerr != nil {
-				m.r.fail(failure(a.Kind, a.CourseID, 0, "", rerr))
-			}
-			m.r.applied(a.Kind, len(recs))
+			added++
 		}
 		if err != nil {
 			// the users the failed call did not report on
@@ -205,20 +238,29 @@ func (m *membersApplier) apply(ctx context.Context, a reconcile.Action) {
 					f := failure(a.Kind, a.CourseID, 0, ad.UserID, err)
 					f.ProxyID = ad.ProxyID
 					m.r.fail(f)
+					failed = append(failed, ad.UserID)
 				}
 			}
 		}
-	case reconcile.KindSetRole:
-		err := env.Graph.UpdateMemberRole(ctx, a.GroupID, a.MembershipID, a.Role == reconcile.RoleOwner)
-		if err != nil {
-			m.r.fail(failure(a.Kind, a.CourseID, 0, a.UserID, err))
-			return
+		if len(failed) > 0 {
+			if derr := env.Store.DeleteMembers(context.WithoutCancel(ctx), a.CourseID, failed); derr != nil {
+				m.r.fail(failure(a.Kind, a.CourseID, 0, "", derr))
+			}
 		}
-		if _, ours := m.managed[a.CourseID][strings.ToLower(a.UserID)]; ours {
+		if added > 0 {
+			m.r.applied(a.Kind, added)
+		}
+	case reconcile.KindSetRole:
+		_, ours := m.managed[a.CourseID][strings.ToLower(a.UserID)]
+		if ours {
 			if err := env.Store.RecordMembers(ctx, []store.MemberRecord{{CourseID: a.CourseID, ObjectID: a.UserID, ProxyID: a.ProxyID, Role: string(a.Role)}}, env.Now()); err != nil {
 				m.r.fail(failure(a.Kind, a.CourseID, 0, a.UserID, err))
 				return
 			}
+		}
+		if err := env.Graph.UpdateMemberRole(ctx, a.GroupID, a.MembershipID, a.Role == reconcile.RoleOwner); err != nil {
+			m.r.fail(failure(a.Kind, a.CourseID, 0, a.UserID, err))
+			return
 		}
 		m.r.applied(a.Kind, 1)
 	case reconcile.KindRemoveMember:

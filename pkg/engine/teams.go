@@ -220,6 +220,12 @@ func (t *teamsApplier) findOrCreateGroup(ctx context.Context, a reconcile.Action
 		}
 		return nil, fmt.Errorf("%d groups carry the nickname %s (%s): none is adopted and none created; delete the extra ones in Microsoft Entra", len(cands), a.MailNickname, strings.Join(ids, ", "))
 	}
+	// The owners bound at creation are recorded as the tool's before the
+	// create: a crash right after it must not leave owners the tool would
+	// never demote or remove.
+	if err := t.recordBoundOwners(ctx, a); err != nil {
+		return nil, err
+	}
 	g, err := env.Graph.CreateGroup(ctx, msgraph.GroupCreate{
 		DisplayName: a.DisplayName, Description: desc, MailNickname: a.MailNickname, Visibility: "Private",
 		OwnerIDs: a.OwnerIDs, ResourceBehaviorOptions: []string{"WelcomeEmailDisabled"},
@@ -241,17 +247,21 @@ func (t *teamsApplier) findOrCreateGroup(ctx context.Context, a reconcile.Action
 		GraphDisplayName: g.DisplayName, DisplayName: a.DisplayName, DescriptionHash: reconcile.HashText(desc)}, env.Now()); err != nil {
 		return nil, err
 	}
-	// The Elentra owners bound at creation were added by this tool.
+	return g, nil
+}
+
+// recordBoundOwners marks the Elentra owners bound when the group was
+// created as added by this tool (the authorizing account needs no record:
+// it is never removed). An adopted group carries the tool's own nickname,
+// so it was created the same way, by a run that did not live to record it.
+func (t *teamsApplier) recordBoundOwners(ctx context.Context, a reconcile.Action) error {
 	var recs []store.MemberRecord
 	for _, id := range a.OwnerIDs {
-		if !strings.EqualFold(id, env.AdminObjectID) {
+		if !strings.EqualFold(id, t.env.AdminObjectID) && !strings.EqualFold(id, t.env.FallbackOwnerID) {
 			recs = append(recs, store.MemberRecord{CourseID: a.CourseID, ObjectID: id, Role: string(reconcile.RoleOwner)})
 		}
 	}
-	if err := env.Store.RecordMembers(ctx, recs, env.Now()); err != nil {
-		return nil, err
-	}
-	return g, nil
+	return t.env.Store.RecordMembers(ctx, recs, t.env.Now())
 }
 
 // adopt records an existing group as the course's, instead of creating one.
@@ -263,6 +273,9 @@ func (t *teamsApplier) adopt(ctx context.Context, a reconcile.Action, g msgraph.
 		GraphDisplayName: g.DisplayName, DisplayName: g.DisplayName, DescriptionHash: reconcile.HashText(g.Description),
 		HasTeam: g.HasTeam()}, t.env.Now())
 	if err != nil {
+		return nil, err
+	}
+	if err := t.recordBoundOwners(ctx, a); err != nil {
 		return nil, err
 	}
 	return &g, nil
