@@ -154,9 +154,10 @@ func loadConfig(flags *pflag.FlagSet, configFlag string) (*loadedConfig, error) 
 	}
 	cfg.File = l.file
 	l.cfg = &cfg
-	if err := cfg.ReadSecretFiles(); err != nil {
-		return nil, l.annotate(err)
-	}
+	// Read what secret files can be read; a command reports a problem only
+	// with the files it needs (Factory.Config), so `crontab` works before
+	// the secrets exist.
+	_ = cfg.ReadSecretFiles(config.AllNeeds)
 	return l, nil
 }
 

@@ -214,3 +214,22 @@ func TestConfigErrors(t *testing.T) {
 		}
 	})
 }
+
+// A secret file that does not exist yet stops only the commands that need it.
+func TestMissingSecretFileOnlyForCommandsThatNeedIt(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	p := write(t, dir, "c.yaml", "microsoft:\n  client_secret_file: "+filepath.Join(dir, "not-yet")+"\n")
+	l, err := loadConfig(flagSet(""), p)
+	if err != nil {
+		t.Fatalf("loading failed for want of a secret file: %v", err)
+	}
+	if err := l.cfg.ReadSecretFiles(config.NeedDatabase); err != nil {
+		t.Errorf("a database-only command read the client secret file: %v", err)
+	}
+	err = l.cfg.ReadSecretFiles(config.NeedMicrosoft)
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.Key != "microsoft.client_secret_file" {
+		t.Errorf("got %v", err)
+	}
+}

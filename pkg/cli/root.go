@@ -265,6 +265,9 @@ func (f *Factory) Config(needs config.Need) (*config.Config, error) {
 			}
 		}
 	}
+	if err := f.loaded.cfg.ReadSecretFiles(needs); err != nil {
+		return nil, f.loaded.annotate(err)
+	}
 	if err := f.loaded.cfg.Validate(needs); err != nil {
 		return nil, f.loaded.annotate(err)
 	}

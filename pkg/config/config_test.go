@@ -167,14 +167,14 @@ func TestReadSecretFiles(t *testing.T) {
 	os.WriteFile(p, []byte("fake-from-file\n"), 0o600)
 	c := validConfig()
 	c.Microsoft.ClientSecretFile = p
-	if err := c.ReadSecretFiles(); err != nil {
+	if err := c.ReadSecretFiles(NeedMicrosoft | NeedTokenKey); err != nil {
 		t.Fatal(err)
 	}
 	if c.Microsoft.ClientSecret != "fake-from-file" {
 		t.Errorf("secret = %q", c.Microsoft.ClientSecret)
 	}
 	c.Token.EncryptionKeyFile = filepath.Join(dir, "absent")
-	err := c.ReadSecretFiles()
+	err := c.ReadSecretFiles(NeedMicrosoft | NeedTokenKey)
 	var ce *Error
 	if !errors.As(err, &ce) || ce.Key != "token.encryption_key_file" || !strings.Contains(ce.Problem, "absent") {
 		t.Errorf("missing file: %v", err)

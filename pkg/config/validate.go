@@ -339,35 +339,48 @@ func (t Token) Key() ([]byte, error) {
 	return key, nil
 }
 
-// ReadSecretFiles loads the *_file keys into their values. A file key wins
-// over an inline value, so a secret can move to a file without editing
-// Elentra's settings.
-func (c *Config) ReadSecretFiles() error {
+// ReadSecretFiles loads the *_file keys of what a command needs into their
+// values (a command that needs no database reads no password file). A file
+// key wins over an inline value, so a secret can move to a file without
+// editing Elentra's settings. Every needed file is tried; the first problem
+// is returned.
+func (c *Config) ReadSecretFiles(needs Need) error {
+	var first error
 	for _, s := range []struct {
 		key  string
 		path string
 		dst  *string
+		need Need
 	}{
-		{"database.password_file", c.Database.PasswordFile, &c.Database.Password},
-		{"microsoft.client_secret_file", c.Microsoft.ClientSecretFile, &c.Microsoft.ClientSecret},
-		{"token.encryption_key_file", c.Token.EncryptionKeyFile, &c.Token.EncryptionKey},
+		{"database.password_file", c.Database.PasswordFile, &c.Database.Password, NeedDatabase | NeedSync | NeedTimezone},
+		{"microsoft.client_secret_file", c.Microsoft.ClientSecretFile, &c.Microsoft.ClientSecret, NeedMicrosoft},
+		{"token.encryption_key_file", c.Token.EncryptionKeyFile, &c.Token.EncryptionKey, NeedTokenKey},
 	} {
-		if s.path == "" {
+		if s.path == "" || needs&s.need == 0 {
 			continue
 		}
 		b, err := os.ReadFile(s.path)
 		if err != nil {
-			return &Error{Key: s.key, Problem: fmt.Sprintf("cannot read %s: %v", s.path, unwrapPathError(err)),
-				Fix: "check the path and that the user running elentra-teams can read it"}
+			if first == nil {
+				first = &Error{Key: s.key, Problem: fmt.Sprintf("cannot read %s: %v", s.path, unwrapPathError(err)),
+					Fix: "check the path and that the user running elentra-teams can read it"}
+			}
+			continue
 		}
 		v := strings.TrimRight(string(b), "\r\n")
 		if strings.TrimSpace(v) == "" {
-			return &Error{Key: s.key, Problem: s.path + " is empty", Fix: "put the secret in the file"}
+			if first == nil {
+				first = &Error{Key: s.key, Problem: s.path + " is empty", Fix: "put the secret in the file"}
+			}
+			continue
 		}
 		*s.dst = v
 	}
-	return nil
+	return first
 }
+
+// AllNeeds is every part of the configuration.
+const AllNeeds = NeedDatabase | NeedMicrosoft | NeedTokenKey | NeedSync | NeedTimezone
 
 func unwrapPathError(err error) error {
 	if pe, ok := err.(*os.PathError); ok {
