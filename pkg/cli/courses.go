@@ -31,6 +31,7 @@ const coursesListLong = `List the organisation's courses with what the next sync
   archive at next sync                  has a Team it no longer should, and
                                         sync.course_end is archive
   keep (disabled)                       disabled with a Team, course_end keep
+  keep (not in Elentra)                 deleted in Elentra, Team kept
   nothing (disabled)                    disabled, no Team
 
 Columns: id, code, name, enabled (yes, "all" for sync.all_active_courses, or

@@ -34,12 +34,16 @@ and it wins over the site's column and any match.
 PROXY_ID must be an Elentra user and OBJECT_ID a GUID (the user's "Object ID"
 in Microsoft Entra admin centre). An Object ID that another user already has
 is refused, naming that user, unless --force: one person may have two Elentra
-accounts. With --dry-run, say what would change and change nothing.`
+accounts. With --dry-run, say what would change and change nothing.
+
+Exit 2 when PROXY_ID or OBJECT_ID is malformed or Elentra has no such user;
+exit 1 when the Object ID is another user's (and --force was not given).`
 
 const usersUnlinkLong = `Remove a link made with 'users link'. The user keeps an Object ID from the
 site's column if there is one; otherwise sync-users matches them again at its
 next run. A user without a manual link is left as it is. With --dry-run, say
-what would change and change nothing.`
+what would change and change nothing. Exit 2 when PROXY_ID is malformed, or
+names neither an Elentra user nor a manual link.`
 
 type usersListOptions struct {
 	unmatched bool
