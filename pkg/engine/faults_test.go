@@ -6,14 +6,18 @@ import (
 	"fmt"
 	"math/rand"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/elentra-teams/elentra-teams/pkg/auth"
+	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
 	"github.com/elentra-teams/elentra-teams/pkg/engine"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
@@ -262,4 +266,182 @@ func TestLockLostStopsTheRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	compare(t, h.expected(nil), h.actual())
+}
+
+// flakyTransport breaks the connection around some requests: every
+// resetEvery-th request reaches the simulator but its answer is lost (a
+// reset after sending), every timeoutEvery-th times out before it is sent.
+// hook, when set, runs before the n-th request.
+type flakyTransport struct {
+	n            atomic.Int64
+	resetEvery   int64
+	timeoutEvery int64
+	hook         func(n int64)
+	base         http.RoundTripper
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func (f *flakyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	n := f.n.Add(1)
+	if f.hook != nil {
+		f.hook(n)
+	}
+	if f.timeoutEvery > 0 && n%f.timeoutEvery == 0 {
+		return nil, &url.Error{Op: r.Method, URL: r.URL.String(), Err: timeoutErr{}}
+	}
+	resp, err := f.base.RoundTrip(r)
+	if err == nil && f.resetEvery > 0 && n%f.resetEvery == 0 {
+		resp.Body.Close()
+		return nil, &url.Error{Op: r.Method, URL: r.URL.String(), Err: syscall.ECONNRESET}
+	}
+	return resp, err
+}
+
+func (h *harness) flakyEnv(ft *flakyTransport, ts oauth2.TokenSource) func(*engine.Env) {
+	return func(e *engine.Env) {
+		if ts == nil {
+			ts = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: h.token, TokenType: "Bearer", Expiry: h.now.Add(time.Hour)})
+		}
+		ft.base = http.DefaultTransport
+		e.Graph = msgraph.New(msgraph.Options{BaseURL: h.srv.URL, HTTPClient: &http.Client{Transport: ft}, TokenSource: ts,
+			Clock: func() time.Time { return h.now }, Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
+	}
+}
+
+// Connection resets after a request was sent, and timeouts, make some
+// writes fail (a create whose outcome is unknown is not re-sent); the next
+// runs find what landed and converge, with no duplicate.
+func TestSyncConvergesOverBrokenConnections(t *testing.T) {
+	h := newHarness(t, smallSchool(), nil)
+	for i := 0; i < 3; i++ {
+		rep, err := h.sync(h.flakyEnv(&flakyTransport{resetEvery: 4, timeoutEvery: 9}, nil))
+		if err != nil && engine.ExitCodeOf(err) != 3 && engine.ExitCodeOf(err) != 1 {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if i == 0 && len(rep.AllFailures()) == 0 {
+			t.Error("the broken connections made nothing fail: the fault did not bite")
+		}
+	}
+	noDuplicates(t, h)
+	if rep, err := h.sync(nil); err != nil {
+		t.Fatalf("clean run: %v %+v", err, rep.AllFailures())
+	}
+	compare(t, h.expected(nil), h.actual())
+	noDuplicates(t, h)
+}
+
+// tokenSource is the administrator's stored token, refreshed against the
+// simulator's token endpoint, as the CLI runs it.
+func (h *harness) tokenSource(t *testing.T) *auth.TokenSource {
+	t.Helper()
+	access, refresh := h.sim.IssueToken(h.admin, []string{"offline_access", "User.ReadBasic.All", "Group.ReadWrite.All", "Team.Create",
+		"Team.ReadBasic.All", "TeamMember.ReadWrite.All", "Calendars.ReadWrite"})
+	key := make([]byte, 32)
+	sealer, _ := auth.NewSealer(key)
+	vault := &auth.Vault{Table: store.New(h.tdb.DB), Sealer: sealer, Name: "delegated"}
+	if err := vault.Save(context.Background(), &auth.Token{OAuth: &oauth2.Token{AccessToken: access, RefreshToken: refresh, Expiry: h.now.Add(time.Hour)},
+		AccountObjectID: h.admin, AuthorizedAt: h.now, RefreshUsedAt: h.now}); err != nil {
+		t.Fatal(err)
+	}
+	m := config.Microsoft{TenantID: tenant, ClientID: "22222222-3333-4444-5555-666666666666", ClientSecret: "fake-secret",
+		Authority: h.srv.URL, RedirectURI: "http://localhost:8400/callback"}
+	return &auth.TokenSource{Vault: vault, OAuth: auth.OAuthConfig(m), Now: func() time.Time { return h.now }, Ctx: context.Background()}
+}
+
+// The access token expiring in the middle of a run: Graph answers 401, the
+// token is refreshed once (and the rotation stored), the run completes.
+func TestAccessTokenExpiresMidRun(t *testing.T) {
+	h := newHarness(t, smallSchool(), nil)
+	ts := h.tokenSource(t)
+	ft := &flakyTransport{hook: func(n int64) {
+		if n == 10 {
+			h.sim.ExpireAccessTokens()
+		}
+	}}
+	if rep, err := h.sync(h.flakyEnv(ft, ts)); err != nil {
+		t.Fatalf("%v %+v", err, rep.AllFailures())
+	}
+	if v := ts.Current().Version; v < 2 {
+		t.Errorf("token version %d: the refresh was not stored", v)
+	}
+	compare(t, h.expected(nil), h.actual())
+}
+
+// The refresh token revoked in the middle of a run: the run stops with the
+// sign-in error (exit 4), what landed before is recorded, and once an
+// administrator authorizes again the next run completes.
+func TestRefreshTokenRevokedMidRun(t *testing.T) {
+	h := newHarness(t, smallSchool(), nil)
+	ts := h.tokenSource(t)
+	ft := &flakyTransport{hook: func(n int64) {
+		if n == 12 {
+			h.sim.RevokeRefreshTokens()
+			h.sim.ExpireAccessTokens()
+		}
+	}}
+	rep, err := h.sync(h.flakyEnv(ft, ts))
+	if code := engine.ExitCodeOf(err); code != 4 {
+		t.Fatalf("exit %d (%v), want 4", code, err)
+	}
+	if !strings.Contains(err.Error(), "run 'elentra-teams authorize'") {
+		t.Errorf("error %q does not say what to do", err)
+	}
+	var code int
+	h.tdb.Root.Get(&code, "SELECT exit_code FROM "+h.tdb.Table("msteams_runs")+" WHERE run_id = ?", rep.RunID)
+	if code != 4 {
+		t.Errorf("the run record says exit %d", code)
+	}
+	// what landed is recorded: every group in Graph is in the tool's table
+	recorded := map[string]bool{}
+	recs, _ := store.New(h.tdb.DB).TeamRecords(context.Background(), nil)
+	for _, r := range recs {
+		recorded[strings.ToLower(r.GroupID)] = true
+	}
+	for _, g := range h.sim.State().Groups {
+		if !recorded[strings.ToLower(g.ID)] {
+			t.Errorf("group %s (%s) landed but is not recorded", g.ID, g.MailNickname)
+		}
+	}
+	// authorized again: the next run completes what is left
+	h.token, _ = h.sim.IssueToken(h.admin, []string{"User.ReadBasic.All", "Group.ReadWrite.All", "Team.Create", "Team.ReadBasic.All", "TeamMember.ReadWrite.All", "Calendars.ReadWrite"})
+	if _, err := h.sync(nil); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, h.expected(nil), h.actual())
+	noDuplicates(t, h)
+}
+
+// The database connections killed in the middle of a run (a server restart,
+// KILL CONNECTION): the pool reconnects, and the runs converge.
+func TestDatabaseConnectionsKilledMidRun(t *testing.T) {
+	elentratest.RequireRealServer(t, "KILL CONNECTION needs a real server")
+	h := newHarness(t, smallSchool(), nil)
+	lockName := store.LockName(h.tdb.Name, "sync")
+	ft := &flakyTransport{hook: func(n int64) {
+		if n != 8 {
+			return
+		}
+		// every connection of the tool's pool except the lock's
+		var ids []int64
+		h.tdb.Root.Select(&ids, "SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID() AND id <> COALESCE(IS_USED_LOCK(?), 0)", h.tdb.Name, lockName)
+		for _, id := range ids {
+			h.tdb.Root.Exec(fmt.Sprintf("KILL CONNECTION %d", id))
+		}
+	}}
+	for i := 0; i < 2; i++ {
+		if _, err := h.sync(h.flakyEnv(ft, nil)); err != nil && engine.ExitCodeOf(err) > 3 {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		ft.n.Store(0)
+	}
+	if _, err := h.sync(nil); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, h.expected(nil), h.actual())
+	noDuplicates(t, h)
 }
