@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -19,6 +20,11 @@ import (
 const warnDaysBeforeUnused = 14
 
 const authorizeFix = "run 'elentra-teams authorize' signed in as Elentra's administrator"
+
+// authorizeWith is authorizeFix with flags for authorize.
+func authorizeWith(flags string) string {
+	return "run 'elentra-teams authorize " + flags + "' signed in as Elentra's administrator"
+}
 
 func checkTokenStored(ctx context.Context, e *Env) Result {
 	key, err := e.Config.Token.Key()
@@ -89,18 +95,27 @@ func refreshResult(t *auth.Token, now time.Time) Result {
 		return fail("the stored token has no refresh token (offline_access was not granted): it dies within the hour and cron cannot renew it",
 			"add offline_access to the app registration's API permissions, then "+authorizeFix)
 	}
-	s := auth.StatusOf(t, now)
-	unused := int(now.Sub(s.RefreshUsedAt).Hours() / 24)
+	last := auth.StatusOf(t, now).RefreshUsedAt
+	idle := now.Sub(last)
+	remaining := auth.InactivityLimit - idle
+	// Whole days, rounded (the database keeps whole seconds, rounded too),
+	// so that the days used and left add up to 90.
+	unused := int(math.Round(idle.Hours() / 24))
+	left := int(auth.InactivityLimit/(24*time.Hour)) - unused
 	switch {
-	case s.DaysLeftUnused < 0:
+	case remaining <= 0:
 		return fail(fmt.Sprintf("the refresh token was last used %s (%d days ago): Microsoft drops it after 90 days without use (AADSTS700082)",
-			s.RefreshUsedAt.Format("2006-01-02"), unused), authorizeFix+", then make sure cron runs sync")
-	case s.DaysLeftUnused < warnDaysBeforeUnused:
-		return warn(fmt.Sprintf("the refresh token was last used %d days ago: %d days left before Microsoft drops it after 90 days without use", unused, s.DaysLeftUnused),
+			last.Format("2006-01-02"), unused), authorizeFix+", then make sure cron runs sync")
+	case left < warnDaysBeforeUnused:
+		leftText := fmt.Sprintf("%d days left", left)
+		if left < 1 {
+			leftText = "less than a day left"
+		}
+		return warn(fmt.Sprintf("the refresh token was last used %d days ago: %s before Microsoft drops it after 90 days without use", unused, leftText),
 			"make sure cron runs 'elentra-teams sync' (every run renews it), or run 'elentra-teams check-config --online' now")
 	}
 	return pass("the refresh token was last used %s; %d days left of Microsoft's 90 without use (every sync renews it)",
-		s.RefreshUsedAt.Format("2006-01-02"), s.DaysLeftUnused)
+		last.Format("2006-01-02"), left)
 }
 
 var aadstsRE = regexp.MustCompile(`AADSTS(\d+)`)
@@ -197,7 +212,7 @@ func checkTokenScopes(_ context.Context, e *Env) Result {
 		return warn("the token lacks "+strings.Join(missing, ", ")+": the syncs that need them fail with 403",
 			"grant them (with admin consent) in the app registration's API permissions, then "+authorizeFix)
 	}
-	return pass("the token holds every scope the syncs need (%d)", len(required)-1)
+	return pass("the token holds every scope the syncs need: %s", strings.Join(auth.NormalizeScopes(strings.Join(required, " ")), ", "))
 }
 
 // zoneSpan is how far ahead the offsets are compared: a year holds both
@@ -213,11 +228,11 @@ func checkTokenTimezone(_ context.Context, e *Env) Result {
 // second, so any difference in offset puts meetings at the wrong hour.
 func zoneResult(outlook, elentraZone string, now time.Time) Result {
 	if outlook == "" {
-		return fail("no Outlook time zone is recorded with the token: meetings cannot be placed", authorizeFix+" --timezone "+elentraZone)
+		return fail("no Outlook time zone is recorded with the token: meetings cannot be placed", authorizeWith("--timezone "+elentraZone))
 	}
 	ol, err := time.LoadLocation(outlook)
 	if err != nil {
-		return fail(fmt.Sprintf("the Outlook time zone %q recorded with the token is not one this machine knows", outlook), authorizeFix+" --timezone "+elentraZone)
+		return fail(fmt.Sprintf("the Outlook time zone %q recorded with the token is not one this machine knows", outlook), authorizeWith("--timezone "+elentraZone))
 	}
 	el, err := time.LoadLocation(elentraZone)
 	if err != nil {
@@ -225,7 +240,7 @@ func zoneResult(outlook, elentraZone string, now time.Time) Result {
 	}
 	if mm := auth.CompareZoneOffsets(ol, el, now, zoneSpan); mm != nil {
 		return fail(fmt.Sprintf("the Outlook time zone differs from Elentra's: %v, so meetings would land at the wrong hour", mm),
-			authorizeFix+" --timezone "+elentraZone+" (or a zone with the same offsets)")
+			authorizeWith("--timezone "+elentraZone)+" (or choose a zone with the same offsets)")
 	}
 	if outlook == elentraZone {
 		return pass("the Outlook time zone is Elentra's, %s", outlook)
