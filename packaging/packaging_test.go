@@ -331,7 +331,7 @@ func TestExampleConfigCommentedKeysAreValid(t *testing.T) {
 	if err := dec.Decode(raw); err != nil {
 		t.Fatalf("decoding %s: %v", all, err)
 	}
-	if err := cfg.ReadSecretFiles(); err != nil {
+	if err := cfg.ReadSecretFiles(config.AllNeeds); err != nil {
 		t.Fatal(err)
 	}
 	// Some keys belong to one auth mode and are refused in the other, so the
