@@ -41,10 +41,19 @@ CREATE TABLE IF NOT EXISTS `msteams_memberships` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- enabled and switched_at as in msteams_courses, with sync.all_course_events as the policy.
+-- The meeting: state none | intent (its POST about to be, or maybe, sent) | created (no join URL
+-- yet) | scheduled | cancelled; generation counts the meetings made for the event and, with the
+-- database name and event id, gives transaction_id. course_id, start and finish (epoch, copied from
+-- Elentra) are the event's as last sent, so a move to another course and a finished event are
+-- told apart; sent_hashes hashes each field last sent, so an update sends only what changed;
+-- joinable_from (epoch) is when the published link (elink_id) opens.
 CREATE TABLE IF NOT EXISTS `msteams_events` (
   `event_id` int NOT NULL,
   `enabled` tinyint(1) NOT NULL DEFAULT 0,
   `switched_at` datetime NULL DEFAULT NULL,
+  `course_id` int NULL DEFAULT NULL,
+  `start` bigint NULL DEFAULT NULL,
+  `finish` bigint NULL DEFAULT NULL,
   `mailbox` varchar(64) NULL DEFAULT NULL,
   `graph_event_id` varchar(255) NULL DEFAULT NULL,
   `transaction_id` varchar(64) NULL DEFAULT NULL,
@@ -53,13 +62,17 @@ CREATE TABLE IF NOT EXISTS `msteams_events` (
   `joinable_from` bigint NULL DEFAULT NULL,
   `elink_id` int NULL DEFAULT NULL,
   `content_hash` char(64) NULL DEFAULT NULL,
+  `sent_hashes` varchar(255) NULL DEFAULT NULL,
   `state` varchar(16) NOT NULL DEFAULT 'none',
+  `intent_at` datetime NULL DEFAULT NULL,
   `last_error` text NULL,
+  `last_error_at` datetime NULL DEFAULT NULL,
   `last_synced_at` datetime NULL DEFAULT NULL,
   `created_at` datetime NOT NULL,
   `updated_at` datetime NOT NULL,
   PRIMARY KEY (`event_id`),
-  KEY `msteams_events_transaction_id` (`transaction_id`)
+  KEY `msteams_events_transaction_id` (`transaction_id`),
+  KEY `msteams_events_state_finish` (`state`, `finish`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE IF NOT EXISTS `msteams_users` (
