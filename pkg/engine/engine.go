@@ -41,6 +41,9 @@ type Env struct {
 	// AllUsers: sync-users matches every active user, not only those of
 	// enabled courses.
 	AllUsers bool
+	// AllowLongEvents: sync-events makes meetings for events longer than 24
+	// hours (--allow-long-events) instead of reporting them.
+	AllowLongEvents bool
 
 	// AdminObjectID is the authorizing account (owner of what it creates,
 	// never removed).
