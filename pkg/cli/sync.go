@@ -27,21 +27,32 @@ change the exit code; exit 3 means some changes failed and the rest applied.`
 
 func newSyncCmd(f *Factory) *cobra.Command {
 	var s syncFlags
+	var ev eventFlags
 	c := &cobra.Command{
 		Use:   "sync",
 		Short: "Run sync-users, sync-teams, sync-members and sync-events in order, under one lock",
-		Long: `Run the whole sync under one lock: users, then Teams, then members. This is
-what cron runs.` + syncLong,
+		Long: `Run the whole sync under one lock: users, then Teams, then members, then
+events' meetings. This is what cron runs.` + syncLong,
 		Example: `  elentra-teams sync --dry-run
   elentra-teams sync --quiet          # in cron: prints only failures
   elentra-teams sync --course 101 --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSync(f, cmd, s, "sync", needsSync, engine.UsersStep, engine.TeamsStep, engine.MembersStep)
+			return runSyncWith(f, cmd, s, ev, "sync", needsSync, engine.UsersStep, engine.TeamsStep, engine.MembersStep, engine.EventsStep)
 		},
 	}
 	addSyncFlags(c, &s, true)
+	addEventFlags(c, &ev)
 	return c
+}
+
+// eventFlags are the flags of the commands that run sync-events.
+type eventFlags struct {
+	allowLong bool
+}
+
+func addEventFlags(c *cobra.Command, ev *eventFlags) {
+	c.Flags().BoolVar(&ev.allowLong, "allow-long-events", false, "make meetings for events longer than 24 hours (otherwise reported as bad data)")
 }
 
 func newSyncUsersCmd(f *Factory) *cobra.Command {
@@ -112,21 +123,43 @@ of a Team in one run without --force.` + syncLong,
 
 func newSyncEventsCmd(f *Factory) *cobra.Command {
 	var s syncFlags
+	var ev eventFlags
 	c := &cobra.Command{
 		Use:   "sync-events",
 		Short: "Keep a Teams meeting for each enabled learning event, its link on the event page",
+		Long: `Give each enabled learning event (events enable; with sync.all_course_events
+every event of a synced course; a child event follows its parent) that starts
+within sync.events_horizon a Teams meeting: an Outlook event in the
+authorizing account's calendar, in its Outlook time zone, titled by
+sync.event_subject_template, inviting sync.event_attendees. Its join link is
+published on the Elentra event page as an event link that opens
+personal_meeting_window_minutes (default 10) before the start and closes at
+the finish. A changed title, time, location or description updates the
+meeting and the link; an event deleted, switched off or moved to another
+course has its meeting cancelled and its link removed. An event that moves
+beyond the horizon keeps its meeting. Events that finish before they start,
+last over 24 hours (unless --allow-long-events) or have no title are reported
+and left alone.` + syncLong,
 		Example: `  elentra-teams sync-events --dry-run
   elentra-teams sync-events --event 5012`,
 		Args: cobra.NoArgs,
-		RunE: stub(f, needsEvent),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSyncWith(f, cmd, s, ev, "sync-events", needsEvent, engine.EventsStep)
+		},
 	}
 	addSyncFlags(c, &s, true)
+	addEventFlags(c, &ev)
 	return c
 }
 
 // runSync builds the engine's environment (database, token, Graph client)
 // and runs the steps, then prints the report.
 func runSync(f *Factory, cmd *cobra.Command, s syncFlags, command string, needs config.Need, steps ...engine.Step) error {
+	return runSyncWith(f, cmd, s, eventFlags{}, command, needs, steps...)
+}
+
+// runSyncWith is runSync with the flags of the commands that run sync-events.
+func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, command string, needs config.Need, steps ...engine.Step) error {
 	ctx := cmd.Context()
 	cfg, err := f.Config(needs)
 	if err != nil {
@@ -143,7 +176,7 @@ func runSync(f *Factory, cmd *cobra.Command, s syncFlags, command string, needs 
 	graph := f.Graph(cfg, sess.ts)
 	env := &engine.Env{
 		DB: st.DB(), Store: st, Graph: graph, Config: cfg, Now: f.Now, Logger: f.Logger,
-		DryRun: f.DryRun(), Force: s.force, CourseIDs: s.courses, EventIDs: s.events, AllUsers: s.all,
+		DryRun: f.DryRun(), Force: s.force, CourseIDs: s.courses, EventIDs: s.events, AllUsers: s.all, AllowLongEvents: ev.allowLong,
 		AdminObjectID: sess.account, OutlookTimezone: sess.timezone, Mailbox: sess.mailbox,
 	}
 	if cfg.Sync.FallbackOwner != "" {
@@ -305,6 +338,18 @@ func describeAction(a reconcile.Action) string {
 		fmt.Fprintf(&b, ": user %s", a.UserID)
 	case reconcile.KindMatchUser:
 		fmt.Fprintf(&b, " %d → %s", a.ProxyID, a.UserID)
+	case reconcile.KindCreateEvent:
+		if e := a.Event; e != nil {
+			fmt.Fprintf(&b, " %q %s–%s (%s)", e.Subject, e.Start.UTC().Format("2006-01-02 15:04"), e.End.UTC().Format("15:04 UTC"), e.TimeZone)
+		}
+	case reconcile.KindUpdateEvent:
+		if e := a.Event; e != nil {
+			fmt.Fprintf(&b, " %q: %s", e.Subject, strings.Join(e.Changed, ", "))
+		}
+	case reconcile.KindPublishLink:
+		if e := a.Event; e != nil && !e.JoinableFrom.IsZero() {
+			fmt.Fprintf(&b, ": opens %s, closes %s", e.JoinableFrom.UTC().Format("2006-01-02 15:04 UTC"), e.End.UTC().Format("2006-01-02 15:04 UTC"))
+		}
 	}
 	if a.Reason != "" {
 		b.WriteString(" — " + a.Reason)
