@@ -825,6 +825,9 @@ func (ea *eventApplier) apply(ctx context.Context, st *eventProgress, a reconcil
 				if err != nil {
 					return fmt.Errorf("turn meeting %s into a Teams meeting: %w", st.graphID, err)
 				}
+				if !e.IsOnlineMeeting {
+					return fmt.Errorf("outlook keeps meeting %s a plain event without a Teams meeting (provider %q): the authorizing account cannot host Teams meetings; give it a Teams licence (its calendar must allow teamsForBusiness), and the next run adds the meeting", st.graphID, e.OnlineMeetingProvider)
+				}
 				join = e.JoinURL()
 			}
 		}

@@ -772,3 +772,120 @@ func TestSyncEventsAttendees(t *testing.T) {
 		t.Errorf("only %d of %d meetings invite their teacher", invited, len(h.expectedMeetings()))
 	}
 }
+
+// --event and --course narrow what a run touches: changes to other events
+// wait for a run that covers them.
+func TestSyncEventsFilter(t *testing.T) {
+	h := newEventsHarness(t, nil)
+	want := h.expectedMeetings()
+	h.mustSyncEvents(nil)
+	recs := h.eventRecords()
+	byCourse := map[int]int{}
+	for id, e := range want {
+		if e.ParentID == 0 && (byCourse[e.CourseID] == 0 || id < byCourse[e.CourseID]) {
+			byCourse[e.CourseID] = id
+		}
+	}
+	var a, b int
+	for _, id := range byCourse {
+		switch {
+		case a == 0:
+			a = id
+		case b == 0 && want[id].CourseID != want[a].CourseID:
+			b = id
+		}
+	}
+	ev := h.tdb.Table("events")
+	h.exec("DELETE FROM "+ev+" WHERE event_id IN (?, ?)", a, b)
+
+	n := len(h.sim.Requests())
+	h.mustSyncEvents(func(e *engine.Env) { e.EventIDs = []int{a} })
+	if w := eventWrites(h.requestsSince(n)); fmt.Sprint(w) != fmt.Sprint(map[string][]string{"cancel": {recs[a].GraphEventID}}) {
+		t.Errorf("--event %d: writes %v, want its cancel only", a, w)
+	}
+	n = len(h.sim.Requests())
+	h.mustSyncEvents(func(e *engine.Env) { e.CourseIDs = []int{want[b].CourseID} })
+	if w := eventWrites(h.requestsSince(n)); fmt.Sprint(w) != fmt.Sprint(map[string][]string{"cancel": {recs[b].GraphEventID}}) {
+		t.Errorf("--course %d: writes %v, want the cancel of event %d only", want[b].CourseID, w, b)
+	}
+	delete(want, a)
+	delete(want, b)
+	h.checkMeetings(t, want, 10*time.Minute)
+}
+
+// The whole sync, with sync.event_requires_team: events get meetings only
+// in courses that have a Team (a course without a current period gets
+// none), and a note names the others.
+func TestSyncEventsRequireTeam(t *testing.T) {
+	h := newEventsHarness(t, func(c *config.Config) { c.Sync.EventRequiresTeam = true })
+	// one course outside any curriculum period: synced, but without a Team
+	var course int
+	for _, e := range h.expectedMeetings() {
+		if course == 0 || e.CourseID < course {
+			course = e.CourseID
+		}
+	}
+	h.exec("UPDATE "+h.tdb.Table("courses")+" SET curriculum_type_id = 9999 WHERE course_id = ?", course)
+	rep, err := engine.Run(context.Background(), h.env(nil), "sync", engine.UsersStep, engine.TeamsStep, engine.MembersStep, engine.EventsStep)
+	if err != nil {
+		t.Fatalf("sync: %v (%+v)", err, rep.AllFailures())
+	}
+	withTeam := map[int]bool{}
+	for _, tm := range h.sim.State().Teams {
+		var id int
+		if _, err := fmt.Sscanf(tm.MailNickname, "elentra-o1-c%d", &id); err == nil {
+			withTeam[id] = true
+		}
+	}
+	want := map[int]school.Event{}
+	noTeam := map[int]bool{}
+	for id, e := range h.expectedMeetings() {
+		if withTeam[e.CourseID] {
+			want[id] = e
+		} else {
+			noTeam[id] = true
+		}
+	}
+	if len(noTeam) == 0 || len(want) == 0 {
+		t.Fatalf("the school should have events with and without a Team: %d, %d", len(want), len(noTeam))
+	}
+	h.checkMeetings(t, want, 10*time.Minute)
+	noted := map[int]bool{}
+	for _, f := range rep.AllFindings() {
+		if f.Kind == "event_no_team" {
+			noted[f.EventID] = true
+		}
+	}
+	if fmt.Sprint(noted) != fmt.Sprint(noTeam) {
+		t.Errorf("event_no_team notes for %v, want %v", noted, noTeam)
+	}
+}
+
+// An account that cannot host Teams meetings: Outlook makes plain events.
+// They are kept (never created again), the problem is a failure naming the
+// fix, and once the account can, the same events become Teams meetings.
+func TestSyncEventsWithoutTeamsMeetings(t *testing.T) {
+	h := newEventsHarness(t, nil)
+	want := h.expectedMeetings()
+	h.sim.SetFaults(graphsim.Faults{NoTeamsForBusiness: true})
+	rep := h.mustSyncEvents(nil)
+	notOnline := 0
+	for _, f := range rep.Findings {
+		if f.Kind == "meeting_not_online" {
+			notOnline++
+		}
+	}
+	if notOnline != len(want) {
+		t.Errorf("%d meeting_not_online findings, want %d", notOnline, len(want))
+	}
+	rep, err := h.syncEvents(nil)
+	if err == nil || len(rep.Failures) != len(want) || !strings.Contains(rep.Failures[0].Message, "Teams licence") {
+		t.Errorf("second run: %v, %d failures (%+v), want one per event naming the licence", err, len(rep.Failures), rep.Failures)
+	}
+	h.sim.SetFaults(graphsim.Faults{})
+	h.mustSyncEvents(nil)
+	if creates := eventWrites(h.sim.Requests())["create"]; len(creates) != len(want) {
+		t.Errorf("%d creates in all, want one per event (%d)", len(creates), len(want))
+	}
+	h.checkMeetings(t, want, 10*time.Minute)
+}
