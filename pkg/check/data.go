@@ -239,7 +239,7 @@ func runsResult(last map[string]lastRun, now time.Time) Result {
 			}
 			bad = append(bad, msg)
 		case age > staleAfter:
-			stale = append(stale, fmt.Sprintf("%s last ran %s ago", job, ageText(age)))
+			stale = append(stale, fmt.Sprintf("%s last ran %s ago", r.Command, ageText(age)))
 		}
 	}
 	var parts []string
@@ -247,7 +247,7 @@ func runsResult(last map[string]lastRun, now time.Time) Result {
 		parts = append(parts, strings.Join(never, ", ")+" never ran")
 	}
 	parts = append(parts, dedupe(bad)...)
-	parts = append(parts, stale...)
+	parts = append(parts, dedupe(stale)...)
 	if len(parts) > 0 {
 		fix := "check that cron runs 'elentra-teams sync' (see cron.entry) and read the errors of its last run ('elentra-teams status')"
 		return warn(strings.Join(parts, "; "), fix)

@@ -168,7 +168,10 @@ func runSummary(r check.RunStatus) string {
 	if r.Failed > 0 {
 		s += fmt.Sprintf("; %d failed", r.Failed)
 	}
-	if r.Findings > 0 {
+	switch {
+	case r.Findings == 1:
+		s += "; 1 finding"
+	case r.Findings > 1:
 		s += fmt.Sprintf("; %d findings", r.Findings)
 	}
 	return s
