@@ -13,6 +13,7 @@ import (
 
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
+	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
 	"github.com/elentra-teams/elentra-teams/pkg/engine"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph/graphsim"
@@ -33,6 +34,16 @@ func eventsSchool() school.Spec {
 }
 
 func newEventsHarness(t *testing.T, edit func(*config.Config)) *harness {
+	// Each test has its own databases and simulator: on a real server they
+	// run side by side (the embedded engine serves one test at a time).
+	if elentratest.Real() {
+		t.Parallel()
+	}
+	return eventsHarness(t, edit)
+}
+
+// eventsHarness is newEventsHarness for a test's second school.
+func eventsHarness(t *testing.T, edit func(*config.Config)) *harness {
 	return newHarness(t, eventsSchool(), func(c *config.Config) {
 		c.Sync.AllCourseEvents = true
 		c.Elentra.URL = elentraURL
@@ -658,7 +669,7 @@ func TestSyncEventsOutlookZone(t *testing.T) {
 	}
 
 	// The same school with Outlook in another zone altogether.
-	h2 := newEventsHarness(t, nil)
+	h2 := eventsHarness(t, nil)
 	h2.mustSyncEvents(func(e *engine.Env) { e.OutlookTimezone = "Europe/Berlin" })
 	h2.checkMeetings(t, h2.expectedMeetings(), 10*time.Minute)
 }
