@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/elentra-teams/elentra-teams/pkg/check"
+	"github.com/elentra-teams/elentra-teams/pkg/config"
+)
+
+func TestUTF8Locale(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{}, false},
+		{map[string]string{"LANG": "en_CA.UTF-8"}, true},
+		{map[string]string{"LANG": "fr_CA.utf8"}, true},
+		{map[string]string{"LANG": "C"}, false},
+		// LC_ALL, then LC_CTYPE, decide before LANG.
+		{map[string]string{"LANG": "en_CA.UTF-8", "LC_ALL": "C"}, false},
+		{map[string]string{"LANG": "C", "LC_CTYPE": "C.UTF-8"}, true},
+		{map[string]string{"LC_ALL": "POSIX", "LC_CTYPE": "C.UTF-8"}, false},
+	}
+	for _, tt := range tests {
+		if got := utf8Locale(func(k string) string { return tt.env[k] }); got != tt.want {
+			t.Errorf("utf8Locale(%v) = %v, want %v", tt.env, got, tt.want)
+		}
+	}
+}
+
+func sampleReport() *check.Report {
+	return &check.Report{
+		Checks: []check.Result{
+			{ID: "config.file", Status: check.OK, Message: "configuration read from config file /etc/elentra-teams/config.yaml"},
+			{ID: "elentra.teams_enabled", Status: check.Fail, Message: `microsoft_teams_enabled is "0"`, Fix: "run 'elentra-teams setup --enable'"},
+			{ID: "token.account", Status: check.Skip, Message: "skipped: needs token.stored, which failed"},
+			{ID: "cron.entry", Status: check.Warn, Message: "no cron entry\nruns sync", Fix: "install the lines below", Details: []string{"17 * * * * elentra-teams /usr/bin/elentra-teams sync --quiet"}},
+		},
+		Failed: 1, Warnings: 1, Skipped: 1, NotRun: []string{"graph.me"},
+	}
+}
+
+func TestPrintChecksUTF8(t *testing.T) {
+	var b bytes.Buffer
+	printChecks(&b, sampleReport(), true)
+	want := `✓ config.file: configuration read from config file /etc/elentra-teams/config.yaml
+✗ elentra.teams_enabled: microsoft_teams_enabled is "0"
+    fix: run 'elentra-teams setup --enable'
+- token.account: skipped: needs token.stored, which failed
+! cron.entry: no cron entry runs sync
+    fix: install the lines below
+      17 * * * * elentra-teams /usr/bin/elentra-teams sync --quiet
+1 of 4 checks passed; 1 failed (✗), 1 warning(s) (!), 1 skipped (-): fix the failed ones first, from the top
+Microsoft was not called (graph.me): run check-config --online to refresh the token and ask Microsoft Graph
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+func TestPrintChecksASCIIHasNoOtherCharacters(t *testing.T) {
+	var b bytes.Buffer
+	printChecks(&b, sampleReport(), false)
+	for _, prefix := range []string{"OK   config.file: ", "FAIL elentra.teams_enabled: ", "SKIP token.account: ", "WARN cron.entry: "} {
+		if !strings.Contains(b.String(), "\n"+prefix) && !strings.HasPrefix(b.String(), prefix) {
+			t.Errorf("no line starts with %q:\n%s", prefix, b.String())
+		}
+	}
+	if regexp.MustCompile(`[^\x00-\x7f]`).MatchString(b.String()) {
+		t.Errorf("ASCII output holds other characters:\n%s", b.String())
+	}
+}
+
+func TestCronLines(t *testing.T) {
+	f := &Factory{}
+	cfg := config.Defaults()
+	cfg.File = "/etc/elentra-teams/50% off.yaml"
+	cfg.Database.Name = "entrada"
+	lines, err := makeCronLines(f, &cfg, cronOptions{every: time.Hour, user: "elentra-teams", binary: "/usr/bin/elentra-teams"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, _ := cronSchedule(time.Hour, "entrada")
+	want := sched + ` elentra-teams /usr/bin/elentra-teams --config '/etc/elentra-teams/50\% off.yaml' sync --quiet`
+	if lines.CronD != want {
+		t.Errorf("cron.d line = %q, want %q", lines.CronD, want)
+	}
+	if lines.Crontab != strings.Replace(want, " elentra-teams /usr", " /usr", 1) {
+		t.Errorf("crontab line = %q", lines.Crontab)
+	}
+	// Another database starts at another minute (for these two names).
+	other, _ := cronSchedule(time.Hour, "entrada_staging")
+	if other == sched {
+		t.Errorf("entrada and entrada_staging both start at %q", sched)
+	}
+}
+
+func TestCronSchedule(t *testing.T) {
+	for _, tt := range []struct {
+		every time.Duration
+		re    string
+	}{
+		{time.Hour, `^\d{1,2} \* \* \* \*$`},
+		{6 * time.Hour, `^\d{1,2} [0-5]-23/6 \* \* \*$`},
+		{24 * time.Hour, `^\d{1,2} \d{1,2}-23/24 \* \* \*$`},
+		{15 * time.Minute, `^\d{1,2}-59/15 \* \* \* \*$`},
+	} {
+		got, err := cronSchedule(tt.every, "entrada")
+		if err != nil || !regexp.MustCompile(tt.re).MatchString(got) {
+			t.Errorf("cronSchedule(%s) = %q, %v; want %s", tt.every, got, err, tt.re)
+		}
+	}
+	for _, bad := range []time.Duration{7 * time.Minute, 90 * time.Minute, 48 * time.Hour, time.Minute} {
+		if _, err := cronSchedule(bad, "entrada"); err == nil {
+			t.Errorf("cronSchedule(%s) accepted", bad)
+		}
+	}
+}
+
+// TestCheckConfigJSONWithoutConfiguration runs the command when the config
+// file cannot be loaded: exit 1, one failed check, every other skipped, and
+// valid JSON with the documented fields.
+func TestCheckConfigJSONWithoutConfiguration(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	bad := write(t, dir, "bad.yaml", "database:\n  hots: db.example.edu\n")
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), []string{"--config", bad, "check-config", "--output", "json"}, &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	if code != ExitFailed {
+		t.Errorf("exit %d, want %d", code, ExitFailed)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("stderr: %s", errOut.String())
+	}
+	var rep struct {
+		Online bool `json:"online"`
+		Checks []struct {
+			ID, Status, Message, Fix string
+		} `json:"checks"`
+		Failed int `json:"failed"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if rep.Failed != 1 || rep.Checks[0].ID != "config.file" || rep.Checks[0].Status != "fail" ||
+		!strings.Contains(rep.Checks[0].Message, "database.hots: unknown key") || !strings.Contains(rep.Checks[0].Fix, "database.host") {
+		t.Errorf("first check = %+v, failed = %d", rep.Checks[0], rep.Failed)
+	}
+	for _, c := range rep.Checks[1:] {
+		if c.Status != "skip" {
+			t.Errorf("%s = %s, want skip", c.ID, c.Status)
+		}
+	}
+}
