@@ -328,7 +328,8 @@ func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bo
 		case why == "":
 			why = "the event no longer gets a Teams meeting"
 		}
-		if live {
+		switch {
+		case live:
 			gid := rec.GraphEventID
 			if gid == "" && found {
 				gid = m.GraphEventID // created by a run that could not record it
@@ -337,6 +338,10 @@ func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bo
 				gid = "" // nothing left to cancel: only the record changes
 			}
 			p.add(Action{Kind: KindCancelEvent, CourseID: rec.CourseID, EventID: id, Event: &EventSpec{GraphEventID: gid}, Reason: why})
+		case found:
+			// A meeting with this event's marker that no row records (the
+			// tool's rows were lost): it is this tool's, and unwanted.
+			p.add(Action{Kind: KindCancelEvent, CourseID: ev.CourseID, EventID: id, Event: &EventSpec{GraphEventID: m.GraphEventID}, Reason: why})
 		}
 		switch {
 		case hasLink:

@@ -311,6 +311,12 @@ func TestPlanEvents(t *testing.T) {
 					t.Errorf("cancel %+v", c)
 				}
 			}},
+		{name: "no record, switched off, found by marker: cancelled", want: func(w *EventWant) { w.InScope = false },
+			meeting: ptrOf(evMeeting()), actions: "cancel_event", check: func(t *testing.T, p Plan) {
+				if c := action(t, p, KindCancelEvent); c.Event.GraphEventID != "g7" || c.CourseID != 3 {
+					t.Errorf("cancel %+v", c)
+				}
+			}},
 		{name: "never had a meeting, switched off: nothing", want: func(w *EventWant) { w.InScope = false },
 			rec: &EventRecord{EventID: 7, State: StateNone}},
 	}
