@@ -47,21 +47,28 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 	only := courseFilter(env)
 	sc := &scope{Enabled: map[int]bool{}, Courses: map[int]elentra.Course{}}
 
+	// An admin's switch wins; sync.all_active_courses covers every active
+	// course an admin did not switch off (store.Switch.On).
+	switches, err := env.Store.CourseSwitches(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var enabledIDs []int
+	for id, sw := range switches {
+		if sw.Enabled {
+			enabledIDs = append(enabledIDs, id)
+		}
+	}
 	if cfg.Sync.AllActiveCourses {
 		cs, err := env.DB.Courses(ctx, elentra.CourseFilter{OrganisationID: cfg.Elentra.OrganisationID, ActiveOnly: true}, now)
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range cs {
-			enabledIDs = append(enabledIDs, c.ID)
+			if sw := switches[c.ID]; !sw.Enabled && sw.On(true) {
+				enabledIDs = append(enabledIDs, c.ID)
+			}
 		}
-	} else {
-		ids, err := env.Store.EnabledCourseIDs(ctx)
-		if err != nil {
-			return nil, err
-		}
-		enabledIDs = ids
 	}
 	for _, id := range enabledIDs {
 		if only == nil || only[id] {

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/school"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
 // A full sync of the synthetic school gives exactly the Teams and members
@@ -148,3 +150,40 @@ func TestMaxActions(t *testing.T) {
 }
 
 func nickPrefix(org, course int) string { return fmt.Sprintf("elentra-o%d-c%d", org, course) }
+
+// A course an admin switched off stays off under sync.all_active_courses:
+// its Team is archived (course_end: archive) and no new Team is made.
+func TestDisableHoldsAgainstAllActiveCourses(t *testing.T) {
+	h := newHarness(t, smallSchool(), func(c *config.Config) { c.Sync.CourseEnd = "archive" })
+	if _, err := h.sync(nil); err != nil {
+		t.Fatal(err)
+	}
+	want := h.expected(nil)
+	var off int
+	for _, c := range h.school.Courses {
+		if _, ok := want[nickPrefix(c.OrganisationID, c.ID)]; ok {
+			off = c.ID
+			break
+		}
+	}
+	st := store.New(h.tdb.DB)
+	plan, err := st.PlanCourseSwitch(context.Background(), store.ScopeOf(h.cfg), []int{off}, false, h.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ApplySwitch(context.Background(), plan, h.now); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := h.sync(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Steps[1].Counts[reconcile.KindArchiveTeam]; c.Applied != 1 {
+		t.Errorf("archived %d Teams, want the switched-off course's", c.Applied)
+	}
+	for _, tm := range h.sim.State().Teams {
+		if strings.HasPrefix(tm.MailNickname, nickPrefix(1, off)+"-") != tm.Archived {
+			t.Errorf("Team %s archived %v", tm.MailNickname, tm.Archived)
+		}
+	}
+}

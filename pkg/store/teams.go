@@ -89,15 +89,6 @@ func (s *Store) TeamRecords(ctx context.Context, courseIDs []int) (map[int]TeamR
 	return out, nil
 }
 
-// EnabledCourseIDs returns the courses switched on with `courses enable`.
-func (s *Store) EnabledCourseIDs(ctx context.Context) ([]int, error) {
-	var ids []int
-	if err := s.db.Select(ctx, &ids, `SELECT course_id FROM `+s.db.Table(CoursesTable)+` WHERE enabled = 1 ORDER BY course_id`); err != nil {
-		return nil, fmt.Errorf("read enabled courses: %w", err)
-	}
-	return ids, nil
-}
-
 // TeamIntent is recorded before a group is created, so that a crash between
 // the create and its record leaves a row saying "look this nickname up".
 type TeamIntent struct {
