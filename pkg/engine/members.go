@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
@@ -47,6 +48,11 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 	if err != nil {
 		return err
 	}
+	dangling, err := env.DB.DanglingAudiences(ctx, courseIDs)
+	if err != nil {
+		return err
+	}
+	noteDangling(r, sc, dangling)
 	lists, listErrs, err := env.Graph.ListMembersOfTeams(ctx, teamIDs)
 	if err != nil {
 		return fmt.Errorf("list Team members: %w", err)
@@ -168,6 +174,24 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 			m.apply(ctx, a)
 		}
 	})
+}
+
+// noteDangling reports audience rows that name deleted users or groups: the
+// learners they meant are not in the Team, and Elentra shows nothing wrong.
+func noteDangling(r *Report, sc *scope, rows []elentra.DanglingAudience) {
+	byCourse := map[int][]string{}
+	for _, d := range rows {
+		what := "user"
+		if d.Type == "group_id" {
+			what = "group"
+		}
+		byCourse[d.CourseID] = append(byCourse[d.CourseID], fmt.Sprintf("%s %d", what, d.Value))
+	}
+	for _, id := range sortedKeysInt(byCourse) {
+		r.note(reconcile.Finding{Kind: "audience_deleted", Severity: reconcile.Warning, CourseID: id, Name: sc.Courses[id].Code,
+			Message: fmt.Sprintf("the course's audience names %s, which no longer exist in Elentra: nobody is added for them", strings.Join(byCourse[id], ", ")),
+			Fix:     "update the course's audience in Elentra (Admin › Manage Courses › Enrolment)"})
+	}
 }
 
 func sortedKeysInt[V any](m map[int]V) []int {

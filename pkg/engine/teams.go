@@ -7,13 +7,17 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
-// teamsInput builds the planner's view of every course in scope.
-func teamsInput(env *Env, sc *scope, n *names) reconcile.TeamsInput {
+// teamsInput builds the planner's view of every course in scope, and the
+// findings about Elentra's data on the way (text that was double-encoded or
+// lost characters, codes two courses share, courses with no name).
+func teamsInput(env *Env, sc *scope, n *names) (reconcile.TeamsInput, []reconcile.Finding) {
+	var findings []reconcile.Finding
 	in := reconcile.TeamsInput{Records: map[int]reconcile.TeamRecord{}, CourseEnd: env.Config.Sync.CourseEnd,
 		AdminObjectID: env.AdminObjectID, OwnerRequired: env.Config.Microsoft.Application(), StandInOwner: env.FallbackOwnerID}
 	ids := map[int]bool{}
@@ -27,10 +31,23 @@ func teamsInput(env *Env, sc *scope, n *names) reconcile.TeamsInput {
 			ids[id] = true
 		}
 	}
+	codes := map[string][]int{}
+	for _, id := range sortedInts(ids) {
+		if c, ok := sc.Courses[id]; ok && strings.TrimSpace(c.Code) != "" {
+			k := strings.ToLower(strings.TrimSpace(c.Code))
+			codes[k] = append(codes[k], id)
+		}
+	}
 	for _, id := range sortedInts(ids) {
 		c, exists := sc.Courses[id]
 		course := reconcile.Course{CourseID: id, Exists: exists, Enabled: sc.Enabled[id]}
 		if exists {
+			c, findings = cleanCourseText(c, findings)
+			if others := codes[strings.ToLower(strings.TrimSpace(c.Code))]; len(others) > 1 && sc.Enabled[id] {
+				findings = append(findings, reconcile.Finding{Kind: "duplicate_course_code", Severity: reconcile.Note, CourseID: id, Name: c.Code,
+					Message: fmt.Sprintf("courses %s share the code %q: their Teams may share a name", joinInts(others), c.Code),
+					Fix:     "add {{.ID}} or {{.Period}} to sync.team_name_template, or give the courses distinct codes"})
+			}
 			owners, without := sc.ownerIDs(env, id)
 			course.OrganisationID = c.OrganisationID
 			course.Code, course.Name = c.Code, c.Name
@@ -42,7 +59,48 @@ func teamsInput(env *Env, sc *scope, n *names) reconcile.TeamsInput {
 		}
 		in.Courses = append(in.Courses, course)
 	}
-	return in
+	return in, findings
+}
+
+// cleanCourseText repairs double-encoded text in a course's code, name and
+// description, and notes what was repaired and what lost characters.
+func cleanCourseText(c elentra.Course, fs []reconcile.Finding) (elentra.Course, []reconcile.Finding) {
+	var repaired, lost []string
+	for _, f := range []struct {
+		what string
+		s    *string
+	}{{"code", &c.Code}, {"name", &c.Name}, {"description", &c.Description}} {
+		if fixed, ok := repairDoubleEncoded(*f.s); ok {
+			*f.s = fixed
+			repaired = append(repaired, f.what)
+		}
+		if lostCharacters(*f.s) {
+			lost = append(lost, f.what)
+		}
+	}
+	if len(repaired) > 0 {
+		fs = append(fs, reconcile.Finding{Kind: "text_double_encoded", Severity: reconcile.Note, CourseID: c.ID, Name: c.Code,
+			Message: fmt.Sprintf("the course's %s came back double-encoded from Elentra's database; the Team uses the repaired text %q", strings.Join(repaired, " and "), c.Name),
+			Fix:     "fix the text in Elentra (it was written through a latin1 connection)"})
+	}
+	if len(lost) > 0 {
+		fs = append(fs, reconcile.Finding{Kind: "text_lost_characters", Severity: reconcile.Note, CourseID: c.ID, Name: c.Code,
+			Message: fmt.Sprintf("the course's %s holds '?' where Elentra's database could not store a character: %q", strings.Join(lost, " and "), c.Name),
+			Fix:     "retype the text in Elentra; the Team takes it as it is"})
+	}
+	if strings.TrimSpace(c.Code) == "" && strings.TrimSpace(c.Name) == "" {
+		fs = append(fs, reconcile.Finding{Kind: "course_without_name", Severity: reconcile.Warning, CourseID: c.ID,
+			Message: fmt.Sprintf("the course has neither code nor name; its Team is named \"Course %d\"", c.ID), Fix: "name the course in Elentra"})
+	}
+	return c, fs
+}
+
+func joinInts(ids []int) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = fmt.Sprint(id)
+	}
+	return strings.Join(s, ", ")
 }
 
 func syncTeams(ctx context.Context, env *Env, r *Report) error {
@@ -54,7 +112,9 @@ func syncTeams(ctx context.Context, env *Env, r *Report) error {
 	if err != nil {
 		return err
 	}
-	plan := reconcile.PlanTeams(teamsInput(env, sc, n))
+	in, dataFindings := teamsInput(env, sc, n)
+	plan := reconcile.PlanTeams(in)
+	plan.Findings = append(plan.Findings, dataFindings...)
 	r.planned(plan)
 	if env.DryRun || plan.Empty() {
 		return nil
