@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
@@ -14,6 +15,12 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
+)
+
+// How long check-config's Graph calls may retry.
+const (
+	checkGraphAttempts = 2
+	checkGraphPatience = 20 * time.Second
 )
 
 type checkConfigOptions struct {
@@ -84,7 +91,12 @@ func runCheckConfig(f *Factory, ctx context.Context, o checkConfigOptions) error
 		cfg := l.cfg
 		env.Config, env.Source, env.FileKeys = cfg, l.sourceOf, l.fileKey
 		env.OpenDB = func(ctx context.Context, cfg *config.Config) (*elentra.DB, error) { return f.DB(ctx, cfg) }
-		env.Graph = func(ts oauth2.TokenSource) *msgraph.Client { return f.Graph(cfg, ts) }
+		env.Graph = func(ts oauth2.TokenSource) *msgraph.Client {
+			// A diagnosis answers in seconds: one retry, not a sync's
+			// minutes of patience with a Graph that does not answer.
+			return msgraph.New(msgraph.Options{BaseURL: cfg.Microsoft.GraphEndpoint, TokenSource: ts, Logger: f.Logger,
+				UserAgent: "elentra-teams/" + version, MaxAttempts: checkGraphAttempts, MaxElapsed: checkGraphPatience})
+		}
 		if lines, err := makeCronLines(f, cfg, defaultCronOptions()); err == nil {
 			env.CronLines = []string{"# /etc/cron.d/elentra-teams:", lines.CronD, "# or, as user " + lines.User + ", with 'crontab -e':", lines.Crontab}
 		}
