@@ -62,6 +62,4 @@ func TestBadElentraData(t *testing.T) {
 	compare(t, want, h.actual())
 }
 
-
-
 func itoa(n int) string { return strconv.Itoa(n) }

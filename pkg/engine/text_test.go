@@ -4,12 +4,12 @@ import "testing"
 
 func TestRepairDoubleEncoded(t *testing.T) {
 	for in, want := range map[string]string{
-		"HÃ©lÃ¨ne":           "Hélène",
-		"ZoÃ«":               "Zoë",
+		"HÃ©lÃ¨ne":                 "Hélène",
+		"ZoÃ«":                     "Zoë",
 		"O\u00e2\u20ac\u2122Brien": "O\u2019Brien", // a right quote through Windows-1252
-		"Hélène":             "Hélène",             // already right
-		"Ãngel":             "Ãngel",              // a genuine Ã
-		"Anatomy":            "Anatomy",
+		"Hélène":                   "Hélène",       // already right
+		"Ãngel":                    "Ãngel",        // a genuine Ã
+		"Anatomy":                  "Anatomy",
 	} {
 		got, changed := repairDoubleEncoded(in)
 		if got != want || changed != (in != want) {
