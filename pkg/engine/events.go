@@ -395,6 +395,9 @@ func eventURL(base string, eventID int) string {
 // eventSpec renders the meeting an event should have.
 func eventSpec(env *Env, subject *template.Template, local *time.Location, zone string, e elentra.Event, c elentra.Course, attendees []string) reconcile.EventSpec {
 	title := strings.Join(strings.Fields(e.Title), " ")
+	title, _ = repairDoubleEncoded(title)
+	c.Code, _ = repairDoubleEncoded(c.Code)
+	c.Name, _ = repairDoubleEncoded(c.Name)
 	var b bytes.Buffer
 	s := title
 	if err := subject.Execute(&b, map[string]any{"CourseCode": c.Code, "CourseName": c.Name, "Title": title, "ID": e.ID, "Start": e.Start.In(local)}); err == nil {
@@ -407,10 +410,12 @@ func eventSpec(env *Env, subject *template.Template, local *time.Location, zone 
 		body = append(body, "Learning event in Elentra: "+u)
 	}
 	if d := plainText(e.Description); d != "" {
+		d, _ = repairDoubleEncoded(d)
 		body = append(body, d)
 	}
+	location, _ := repairDoubleEncoded(strings.TrimSpace(e.Location))
 	return reconcile.EventSpec{Subject: truncate(s, reconcile.MaxSubject), Body: strings.Join(body, "\n\n"),
-		Location: strings.TrimSpace(e.Location), Start: e.Start.UTC(), End: e.Finish.UTC(), TimeZone: meetingZone(zone, e.Start, e.Finish), Attendees: attendees}
+		Location: location, Start: e.Start.UTC(), End: e.Finish.UTC(), TimeZone: meetingZone(zone, e.Start, e.Finish), Attendees: attendees}
 }
 
 // meetingZone is the zone an event's start and end are sent in: the Outlook
