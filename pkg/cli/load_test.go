@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/elentra-teams/elentra-teams/pkg/config"
@@ -232,4 +233,25 @@ func TestMissingSecretFileOnlyForCommandsThatNeedIt(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Key != "microsoft.client_secret_file" {
 		t.Errorf("got %v", err)
 	}
+}
+
+// No flag takes a secret, so none can show in `ps` or a shell's history:
+// secrets come from the environment or *_file keys.
+func TestNoFlagTakesASecret(t *testing.T) {
+	root := NewRootCmd(&Factory{IO: &IOStreams{}, Now: time.Now})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			n := strings.ToLower(f.Name)
+			for _, bad := range []string{"secret", "password", "token", "key"} {
+				if strings.Contains(n, bad) {
+					t.Errorf("%s --%s looks like it takes a secret", c.CommandPath(), f.Name)
+				}
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }

@@ -69,6 +69,8 @@ type killSwitch struct {
 	at   int
 	proc *os.Process
 	hit  bool
+	// hook, when set, runs before the n-th Graph request is served.
+	hook func(n int)
 }
 
 func (k *killSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -76,11 +78,14 @@ func (k *killSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		k.mu.Lock()
 		k.n++
 		kill := k.n == k.at && k.proc != nil
-		proc := k.proc
+		proc, n, hook := k.proc, k.n, k.hook
 		if kill {
 			k.hit = true
 		}
 		k.mu.Unlock()
+		if hook != nil {
+			hook(n)
+		}
 		if kill {
 			k.sim.ServeHTTP(httptest.NewRecorder(), r)
 			_ = proc.Kill()
@@ -335,4 +340,76 @@ func diffLines(a, b string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Nothing secret leaves the tool: a full sync under faults (throttling,
+// outages, an access token expiring mid-run so the refresh token rotates),
+// at debug level with the JSON report, prints no secret or token and stores
+// none in plain text. (No flag takes a secret: pkg/cli tests that, so none
+// reaches `ps`.)
+func TestNoSecretLeaks(t *testing.T) {
+	bin := toolBinary(t)
+	w := newCrashWorld(t)
+	key, _ := base64.StdEncoding.DecodeString(crashKey)
+	sealer, _ := auth.NewSealer(key)
+	vault := &auth.Vault{Table: store.New(w.tdb.DB), Sealer: sealer, Name: "delegated"}
+	first, err := vault.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sim.SetFaults(graphsim.Faults{Throttle429Every: 6, RetryAfterSeconds: 0.01, RetryAfterForm: graphsim.RetryAfterFloat, Unavailable503Every: 11})
+	w.ks.hook = func(n int) {
+		if n == 5 {
+			w.sim.ExpireAccessTokens()
+		}
+	}
+	var printed strings.Builder
+	for _, args := range [][]string{
+		{"--log-level", "debug", "--output", "json", "sync"},
+		{"--log-level", "debug", "sync", "--dry-run"},
+		{"--log-level", "debug", "--output", "json", "authorize", "--status"},
+		{"--log-level", "debug", "--output", "json", "status"},
+		{"--log-level", "debug", "--output", "json", "check-config"},
+	} {
+		_, _, out := w.run(bin, 0, args...)
+		printed.WriteString(out)
+	}
+	last, err := vault.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.OAuth.RefreshToken == first.OAuth.RefreshToken {
+		t.Error("the refresh token did not rotate: the expiry mid-run did not bite")
+	}
+	var stored strings.Builder
+	for _, table := range []string{"msteams_tokens", "msteams_runs", "msteams_courses", "msteams_memberships", "msteams_users", "msteams_events", "event_links"} {
+		rows, err := w.tdb.Root.Queryx("SELECT * FROM " + w.tdb.Table(table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			vals, _ := rows.SliceScan()
+			stored.WriteString(stringify(vals) + "\n")
+		}
+		rows.Close()
+	}
+	secrets := map[string]string{
+		"client secret": "fake-secret", "database password": w.tdb.Config.Password, "token key": crashKey,
+		"first access token": first.OAuth.AccessToken, "first refresh token": first.OAuth.RefreshToken,
+		"last access token": last.OAuth.AccessToken, "last refresh token": last.OAuth.RefreshToken,
+	}
+	for name, s := range secrets {
+		if len(s) < 8 {
+			continue
+		}
+		if strings.Contains(printed.String(), s) {
+			t.Errorf("the %s was printed", name)
+		}
+		if strings.Contains(stored.String(), s) {
+			t.Errorf("the %s is stored in plain text", name)
+		}
+	}
+	if !strings.Contains(printed.String(), `"command": "sync"`) {
+		t.Errorf("the JSON report is missing from what was scanned:\n%.2000s", printed.String())
+	}
 }
