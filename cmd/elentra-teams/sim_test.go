@@ -146,7 +146,7 @@ func simCmd(ts *testscript.TestScript, neg bool, args []string) {
 		st.sim.RevokeRefreshTokens()
 	case "expire-access":
 		st.sim.ExpireAccessTokens()
-	case "faults":
+	case "faults", "fault":
 		if len(args) != 2 {
 			ts.Fatalf("usage: sim faults JSON")
 		}
