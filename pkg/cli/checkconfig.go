@@ -72,6 +72,11 @@ func (f *Factory) loadUnvalidated() (*loadedConfig, error) {
 		return nil, err
 	}
 	f.loaded = l
+	if l.elentra != nil {
+		for _, k := range l.elentra.UnresolvedKeys() {
+			f.Logger.Debug("Elentra setting not read", "key", k, "why", l.elentra.Unresolved[k])
+		}
+	}
 	return l, nil
 }
 
