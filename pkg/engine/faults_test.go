@@ -22,6 +22,7 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/engine"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph/graphsim"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/school"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
@@ -444,4 +445,41 @@ func TestDatabaseConnectionsKilledMidRun(t *testing.T) {
 	}
 	compare(t, h.expected(nil), h.actual())
 	noDuplicates(t, h)
+}
+
+// A failed async operation (archiving a Team) is reported with Graph's error
+// and the course's last error, and the next run archives it.
+func TestFailedOperationIsRetried(t *testing.T) {
+	h := newHarness(t, smallSchool(), func(c *config.Config) { c.Sync.CourseEnd = "archive" })
+	if _, err := h.sync(nil); err != nil {
+		t.Fatal(err)
+	}
+	h.cfg.Sync.AllActiveCourses = false // every course ends for the tool
+	h.sim.SetFaults(graphsim.Faults{FailOperations: true})
+	rep, err := engine.Run(context.Background(), h.env(nil), "sync-teams", engine.TeamsStep)
+	if code := engine.ExitCodeOf(err); code != 1 {
+		t.Fatalf("exit %d (%v), want 1: every archive failed", code, err)
+	}
+	if len(rep.Failures) == 0 || rep.Failures[0].Kind != reconcile.KindArchiveTeam || rep.Failures[0].Code == "" {
+		t.Errorf("failures %+v", rep.Failures)
+	}
+	recs, _ := store.New(h.tdb.DB).TeamRecords(context.Background(), nil)
+	withError := 0
+	for _, r := range recs {
+		if r.LastError != "" {
+			withError++
+		}
+	}
+	if withError == 0 {
+		t.Error("no course records the failure")
+	}
+	h.sim.SetFaults(graphsim.Faults{})
+	if _, err := engine.Run(context.Background(), h.env(nil), "sync-teams", engine.TeamsStep); err != nil {
+		t.Fatal(err)
+	}
+	for _, tm := range h.sim.State().Teams {
+		if !tm.Archived {
+			t.Errorf("Team %s not archived after the retry", tm.MailNickname)
+		}
+	}
 }
