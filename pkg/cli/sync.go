@@ -187,7 +187,15 @@ func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, com
 		}
 		env.FallbackOwnerID = strings.ToLower(u.ID)
 	}
+	var bars *progressBars
+	if f.IO.StderrIsTerminal() && !s.quiet {
+		bars = &progressBars{w: f.IO.ErrOut}
+		env.Progress = bars.update
+	}
 	rep, err := engine.Run(ctx, env, command, steps...)
+	if bars != nil {
+		bars.finish() // before the report, on the same terminal
+	}
 	if rep != nil {
 		if f.JSON() {
 			if werr := writeJSON(f, rep); werr != nil {

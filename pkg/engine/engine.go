@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/elentra-teams/elentra-teams/pkg/auth"
@@ -59,6 +60,10 @@ type Env struct {
 
 	// LockCheckInterval is how often the run lock's connection is checked.
 	LockCheckInterval time.Duration
+
+	// Progress, when set, is told how far a step's apply is (the command
+	// layer draws a progress bar with it when stderr is a terminal).
+	Progress func(step string, done, total int)
 }
 
 // Failure is one attempted write that did not land.
@@ -440,6 +445,17 @@ func forEach[T any](ctx context.Context, n int, items []T, fn func(ctx context.C
 	}
 	wg.Wait()
 	return context.Cause(ctx)
+}
+
+// progress returns the function that counts one finished item of a step's
+// apply, telling env.Progress; a no-op without one.
+func (env *Env) progress(step string, total int) func() {
+	if env.Progress == nil || total == 0 {
+		return func() {}
+	}
+	var done atomic.Int64
+	env.Progress(step, 0, total)
+	return func() { env.Progress(step, int(done.Add(1)), total) }
 }
 
 // capPlan applies sync.max_actions: what is over the cap is deferred to the

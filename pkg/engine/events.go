@@ -154,8 +154,10 @@ func syncEvents(ctx context.Context, env *Env, r *Report) error {
 		})
 	}
 	ea := &eventApplier{env: env, r: r, records: v.records, wants: wants, window: window}
+	tick := env.progress("sync-events", len(order))
 	return forEach(ctx, min(env.Config.Sync.Concurrency, msgraph.DefaultMailboxConcurrency), order, func(ctx context.Context, id int) {
 		ea.run(ctx, id, byEvent[id])
+		tick()
 	})
 }
 

@@ -166,7 +166,9 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 		byTeam[a.CourseID] = append(byTeam[a.CourseID], a)
 	}
 	m := &membersApplier{env: env, r: r, managed: managed}
+	tick := env.progress("sync-members", len(order))
 	return forEach(ctx, env.Config.Sync.Concurrency, order, func(ctx context.Context, courseID int) {
+		defer tick()
 		for _, a := range byTeam[courseID] {
 			if ctx.Err() != nil {
 				return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,6 +185,31 @@ func TestDisableHoldsAgainstAllActiveCourses(t *testing.T) {
 	for _, tm := range h.sim.State().Teams {
 		if strings.HasPrefix(tm.MailNickname, nickPrefix(1, off)+"-") != tm.Archived {
 			t.Errorf("Team %s archived %v", tm.MailNickname, tm.Archived)
+		}
+	}
+}
+
+// The progress a bar shows reaches each step's total.
+func TestProgress(t *testing.T) {
+	h := newHarness(t, smallSchool(), nil)
+	var mu sync.Mutex
+	last := map[string][2]int{}
+	_, err := h.sync(func(e *engine.Env) {
+		e.Progress = func(step string, done, total int) {
+			mu.Lock()
+			defer mu.Unlock()
+			if prev := last[step]; done < prev[0] {
+				t.Errorf("%s went back from %d to %d", step, prev[0], done)
+			}
+			last[step] = [2]int{done, total}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []string{"sync-teams", "sync-members"} {
+		if p := last[step]; p[1] == 0 || p[0] != p[1] {
+			t.Errorf("%s progress ended at %d of %d", step, p[0], p[1])
 		}
 	}
 }

@@ -137,7 +137,11 @@ func syncTeams(ctx context.Context, env *Env, r *Report) error {
 	found := lookupGroups(ctx, env, fresh)
 
 	t := &teamsApplier{env: env, r: r, sc: sc, found: found}
-	return forEach(ctx, env.Config.Sync.Concurrency, actions, t.apply)
+	tick := env.progress("sync-teams", len(actions))
+	return forEach(ctx, env.Config.Sync.Concurrency, actions, func(ctx context.Context, a reconcile.Action) {
+		t.apply(ctx, a)
+		tick()
+	})
 }
 
 // groupLookup is what a nickname look-up found for one course.
