@@ -33,9 +33,19 @@ func configResult(err error) Result {
 	return fail(msg, fix)
 }
 
-// validate runs the configuration's own validation of one part.
+// validate reads the secret files of one part of the configuration (the
+// loader reads those it can and leaves the errors to the commands that need
+// them) and runs the configuration's own validation of that part.
 func (e *Env) validate(c *config.Config, need config.Need) error {
-	err := c.Validate(need)
+	err := c.ReadSecretFiles(need)
+	if err == nil {
+		err = c.Validate(need)
+	}
+	return e.annotate(err)
+}
+
+// annotate fills in where the key of a configuration error got its value.
+func (e *Env) annotate(err error) error {
 	var ce *config.Error
 	if errors.As(err, &ce) && ce.Source == "" && e.Source != nil {
 		ce.Source = e.Source(ce.Key)
@@ -145,6 +155,7 @@ func checkDatabaseConfig(_ context.Context, e *Env) Result {
 // its own check, so that a missing secret and a mistyped GUID are both said.
 func checkMicrosoftConfig(_ context.Context, e *Env) Result {
 	c := *e.Config
+	c.Microsoft.ClientSecretFile = ""
 	if c.Microsoft.ClientSecret == "" {
 		c.Microsoft.ClientSecret = "checked by config.client_secret"
 	}
@@ -156,6 +167,11 @@ func checkMicrosoftConfig(_ context.Context, e *Env) Result {
 }
 
 func checkClientSecret(_ context.Context, e *Env) Result {
+	if e.Config.Microsoft.ClientSecretFile != "" {
+		if err := e.Config.ReadSecretFiles(config.NeedMicrosoft); err != nil {
+			return configResult(e.annotate(err))
+		}
+	}
 	m := e.Config.Microsoft
 	if m.ClientSecret == "" {
 		return fail("microsoft.client_secret is not set",
