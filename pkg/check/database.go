@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -230,16 +229,6 @@ func checkAdmin(ctx context.Context, e *Env) Result {
 		return pass("Elentra user %d is %s <%s> (its Object ID is recorded when it authorizes)", id, name, u.Email)
 	}
 	return pass("Elentra user %d is %s <%s>, Object ID %s (%s)", id, name, u.Email, strings.ToLower(u.ObjectID), u.ObjectIDSource)
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // oneLine keeps an error on one line.
