@@ -270,17 +270,7 @@ func (s *Store) RecordEventCancelled(ctx context.Context, eventID int, now time.
 // RecordEventError keeps the last error of an event for status and
 // `events list`.
 func (s *Store) RecordEventError(ctx context.Context, eventID int, msg string, now time.Time) error {
-	now = now.UTC().Truncate(time.Second)
-	if len(msg) > 2000 {
-		msg = msg[:2000]
-	}
-	_, err := s.db.Exec(ctx, `INSERT INTO `+s.db.Table(EventsTable)+` (event_id, last_error, last_error_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE last_error = VALUES(last_error), last_error_at = VALUES(last_error_at),
-		updated_at = VALUES(updated_at)`, eventID, msg, now, now, now)
-	if err != nil {
-		return fmt.Errorf("record the error of event %d: %w", eventID, err)
-	}
-	return nil
+	return s.recordLastError(ctx, EventsTable, "event_id", eventID, msg, now, "event")
 }
 
 // GroupMember is a member of a cohort (groups) or of a small group inside a

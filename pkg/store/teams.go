@@ -191,15 +191,21 @@ func (s *Store) RecordRename(ctx context.Context, courseID int, displayName, gra
 
 // RecordCourseError keeps the last error of a course for status and check-config.
 func (s *Store) RecordCourseError(ctx context.Context, courseID int, msg string, now time.Time) error {
+	return s.recordLastError(ctx, CoursesTable, "course_id", courseID, msg, now, "course")
+}
+
+// recordLastError keeps the last error of a course or event row, creating
+// the row when there is none, so status and check-config can show it.
+func (s *Store) recordLastError(ctx context.Context, table, key string, id int, msg string, now time.Time, what string) error {
 	now = now.UTC().Truncate(time.Second)
-	if len(msg) > 2000 {
-		msg = msg[:2000]
+	if r := []rune(msg); len(r) > 2000 {
+		msg = string(r[:2000])
 	}
-	_, err := s.db.Exec(ctx, `INSERT INTO `+s.db.Table(CoursesTable)+` (course_id, last_error, last_error_at, created_at, updated_at)
+	_, err := s.db.Exec(ctx, `INSERT INTO `+s.db.Table(table)+` (`+key+`, last_error, last_error_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE last_error = VALUES(last_error), last_error_at = VALUES(last_error_at),
-		updated_at = VALUES(updated_at)`, courseID, msg, now, now, now)
+		updated_at = VALUES(updated_at)`, id, msg, now, now, now)
 	if err != nil {
-		return fmt.Errorf("record the error of course %d: %w", courseID, err)
+		return fmt.Errorf("record the error of %s %d: %w", what, id, err)
 	}
 	return nil
 }
