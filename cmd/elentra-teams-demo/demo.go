@@ -112,6 +112,8 @@ func isolateFromEnvironment(stderr io.Writer) {
 
 // outcome is what a demo run did, for the summary and for tests.
 type outcome struct {
+	// school is the generated school, for tests to derive expectations.
+	school         *school.School
 	enabledCourses []int
 	summary        summary
 	// final is the simulator's state at the end, requests its request log.
@@ -142,7 +144,7 @@ func runDemo(ctx context.Context, o options, out io.Writer, now func() time.Time
 	fmt.Fprintf(out, "\n$ cat %s\n%s", w.config, w.configText)
 
 	sh := &shell{config: w.config, out: out}
-	res := &outcome{}
+	res := &outcome{school: s}
 	step := func(onLine func(string, answerFunc), args ...string) commandResult {
 		return sh.run(ctx, onLine, args...)
 	}

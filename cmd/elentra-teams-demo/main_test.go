@@ -127,6 +127,23 @@ func TestDemoTeamsAreTheEnabledCourses(t *testing.T) {
 	if res.summary.teams != len(res.enabledCourses) || res.summary.owners+res.summary.members == 0 {
 		t.Errorf("summary %+v", res.summary)
 	}
+
+	// A meeting for every event of an enabled course in the 14-day horizon,
+	// counted from the generated rows.
+	sch := res.school
+	from, to := sch.Spec.Now.Unix(), sch.Spec.Now.Add(14*24*time.Hour).Unix()
+	want := 0
+	for _, e := range sch.Events {
+		if slices.Contains(res.enabledCourses, e.CourseID) && e.Start >= from && e.Start < to {
+			want++
+		}
+	}
+	if want == 0 {
+		t.Fatal("the school has no event in the horizon: the check below would prove nothing")
+	}
+	if res.summary.meetings != want {
+		t.Errorf("%d meetings, want %d (the events of the enabled courses in the next 14 days)", res.summary.meetings, want)
+	}
 }
 
 // Under throttling, outages, a replication delay and a refused bulk add the
