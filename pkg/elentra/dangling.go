@@ -17,22 +17,14 @@ type DanglingAudience struct {
 // DanglingAudiences returns the active audience rows of the courses that
 // point at a deleted user or group. One query per MaxInList courses.
 func (db *DB) DanglingAudiences(ctx context.Context, courseIDs []int) ([]DanglingAudience, error) {
-	var out []DanglingAudience
-	for _, chunk := range chunks(uniqueIDs(courseIDs)) {
-		q, args, err := In(`SELECT ca.course_id, ca.audience_type, ca.audience_value FROM `+db.Table("course_audience")+` ca
-			LEFT JOIN `+db.AuthTable("user_data")+` u ON ca.audience_type = 'proxy_id' AND u.id = ca.audience_value
-			LEFT JOIN `+db.Table("groups")+` g ON ca.audience_type = 'group_id' AND g.group_id = ca.audience_value
-			WHERE ca.course_id IN (?) AND ca.audience_active = 1
-				AND ((ca.audience_type = 'proxy_id' AND u.id IS NULL) OR (ca.audience_type = 'group_id' AND g.group_id IS NULL))
-			ORDER BY ca.course_id, ca.audience_type, ca.audience_value`, chunk)
-		if err != nil {
-			return nil, err
-		}
-		var rows []DanglingAudience
-		if err := db.Select(ctx, &rows, q, args...); err != nil {
-			return nil, fmt.Errorf("read audience rows of deleted users and groups: %w", err)
-		}
-		out = append(out, rows...)
+	rows, err := SelectIn[DanglingAudience](ctx, db, `SELECT ca.course_id, ca.audience_type, ca.audience_value FROM `+db.Table("course_audience")+` ca
+		LEFT JOIN `+db.AuthTable("user_data")+` u ON ca.audience_type = 'proxy_id' AND u.id = ca.audience_value
+		LEFT JOIN `+db.Table("groups")+` g ON ca.audience_type = 'group_id' AND g.group_id = ca.audience_value
+		WHERE ca.course_id IN (?) AND ca.audience_active = 1
+			AND ((ca.audience_type = 'proxy_id' AND u.id IS NULL) OR (ca.audience_type = 'group_id' AND g.group_id IS NULL))
+		ORDER BY ca.course_id, ca.audience_type, ca.audience_value`, uniqueIDs(courseIDs))
+	if err != nil {
+		return nil, fmt.Errorf("read audience rows of deleted users and groups: %w", err)
 	}
-	return out, nil
+	return rows, nil
 }

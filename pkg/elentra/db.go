@@ -202,3 +202,25 @@ func isNoSuchDatabase(err error) bool {
 	var me *mysql.MySQLError
 	return errors.As(err, &me) && me.Number == errNoSuchDatabase
 }
+
+// SelectIn runs a query whose last argument is an IN list once per
+// MaxInList ids and gathers the rows: a set-based read that stays within
+// the server's limits on placeholders however many ids there are. before
+// are the arguments that come ahead of the list.
+func SelectIn[T any, ID int | string](ctx context.Context, db *DB, query string, ids []ID, before ...any) ([]T, error) {
+	var out []T
+	for len(ids) > 0 {
+		n := min(len(ids), MaxInList)
+		q, args, err := In(query, append(append([]any(nil), before...), ids[:n])...)
+		if err != nil {
+			return nil, err
+		}
+		var part []T
+		if err := db.Select(ctx, &part, q, args...); err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
+		ids = ids[n:]
+	}
+	return out, nil
+}

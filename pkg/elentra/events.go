@@ -162,18 +162,10 @@ type EventAudience struct {
 // EventAudiences returns the audience rows of the events, ordered by event,
 // type and value. One query per MaxInList events.
 func (db *DB) EventAudiences(ctx context.Context, eventIDs []int) ([]EventAudience, error) {
-	var out []EventAudience
-	for _, chunk := range chunks(uniqueIDs(eventIDs)) {
-		q, args, err := In(`SELECT event_id, audience_type, audience_value
-			FROM `+db.Table("event_audience")+` WHERE event_id IN (?)`, chunk)
-		if err != nil {
-			return nil, err
-		}
-		var part []EventAudience
-		if err := db.Select(ctx, &part, q, args...); err != nil {
-			return nil, fmt.Errorf("read event audiences: %w", err)
-		}
-		out = append(out, part...)
+	out, err := SelectIn[EventAudience](ctx, db, `SELECT event_id, audience_type, audience_value
+		FROM `+db.Table("event_audience")+` WHERE event_id IN (?)`, uniqueIDs(eventIDs))
+	if err != nil {
+		return nil, fmt.Errorf("read event audiences: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -199,18 +191,10 @@ type EventContact struct {
 // EventContacts returns the contacts of the events, ordered by event, order
 // and user. One query per MaxInList events.
 func (db *DB) EventContacts(ctx context.Context, eventIDs []int) ([]EventContact, error) {
-	var out []EventContact
-	for _, chunk := range chunks(uniqueIDs(eventIDs)) {
-		q, args, err := In(`SELECT event_id, proxy_id, contact_role, contact_order
-			FROM `+db.Table("event_contacts")+` WHERE event_id IN (?) AND proxy_id > 0`, chunk)
-		if err != nil {
-			return nil, err
-		}
-		var part []EventContact
-		if err := db.Select(ctx, &part, q, args...); err != nil {
-			return nil, fmt.Errorf("read event contacts: %w", err)
-		}
-		out = append(out, part...)
+	out, err := SelectIn[EventContact](ctx, db, `SELECT event_id, proxy_id, contact_role, contact_order
+		FROM `+db.Table("event_contacts")+` WHERE event_id IN (?) AND proxy_id > 0`, uniqueIDs(eventIDs))
+	if err != nil {
+		return nil, fmt.Errorf("read event contacts: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]

@@ -8,7 +8,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -92,27 +91,17 @@ func (s *Store) DeleteUser(ctx context.Context, proxyID int) error {
 // UserRecords returns the records of these users that exist, by proxy id. One
 // query per elentra.MaxInList users.
 func (s *Store) UserRecords(ctx context.Context, proxyIDs []int) (map[int]UserRecord, error) {
-	out := map[int]UserRecord{}
-	ids := append([]int(nil), proxyIDs...)
-	sort.Ints(ids)
-	for len(ids) > 0 {
-		n := min(len(ids), elentra.MaxInList)
-		q, args, err := elentra.In(`SELECT proxy_id, object_id, source, match_key, match_status, checked_at, updated_at
-			FROM `+s.db.Table(elentra.UsersTable)+` WHERE proxy_id IN (?)`, ids[:n])
-		if err != nil {
-			return nil, err
-		}
-		ids = ids[n:]
-		var rows []userRecordRow
-		if err := s.db.Select(ctx, &rows, q, args...); err != nil {
-			return nil, fmt.Errorf("read user records: %w", err)
-		}
-		for _, r := range rows {
-			out[r.ProxyID] = UserRecord{
-				ProxyID: r.ProxyID, ObjectID: r.ObjectID.String, Source: r.Source,
-				MatchKey: r.MatchKey.String, MatchStatus: r.MatchStatus.String,
-				CheckedAt: r.CheckedAt.Time, UpdatedAt: r.UpdatedAt,
-			}
+	rows, err := elentra.SelectIn[userRecordRow](ctx, s.db, `SELECT proxy_id, object_id, source, match_key, match_status, checked_at, updated_at
+		FROM `+s.db.Table(elentra.UsersTable)+` WHERE proxy_id IN (?)`, proxyIDs)
+	if err != nil {
+		return nil, fmt.Errorf("read user records: %w", err)
+	}
+	out := make(map[int]UserRecord, len(rows))
+	for _, r := range rows {
+		out[r.ProxyID] = UserRecord{
+			ProxyID: r.ProxyID, ObjectID: r.ObjectID.String, Source: r.Source,
+			MatchKey: r.MatchKey.String, MatchStatus: r.MatchStatus.String,
+			CheckedAt: r.CheckedAt.Time, UpdatedAt: r.UpdatedAt,
 		}
 	}
 	return out, nil
@@ -163,25 +152,16 @@ func (s *Store) PutUsers(ctx context.Context, recs []UserRecord, now time.Time) 
 // msteams_users (lower-case ids), so a match never links one account to two
 // Elentra users.
 func (s *Store) ObjectIDHolders(ctx context.Context, objectIDs []string) (map[string]int, error) {
-	out := map[string]int{}
-	for len(objectIDs) > 0 {
-		n := min(len(objectIDs), elentra.MaxInList)
-		q, args, err := elentra.In(`SELECT LOWER(object_id) AS object_id, proxy_id FROM `+s.db.Table(elentra.UsersTable)+
-			` WHERE object_id IN (?)`, objectIDs[:n])
-		if err != nil {
-			return nil, err
-		}
-		objectIDs = objectIDs[n:]
-		var rows []struct {
-			ObjectID string `db:"object_id"`
-			ProxyID  int    `db:"proxy_id"`
-		}
-		if err := s.db.Select(ctx, &rows, q, args...); err != nil {
-			return nil, fmt.Errorf("read linked Object IDs: %w", err)
-		}
-		for _, r := range rows {
-			out[r.ObjectID] = r.ProxyID
-		}
+	rows, err := elentra.SelectIn[struct {
+		ObjectID string `db:"object_id"`
+		ProxyID  int    `db:"proxy_id"`
+	}](ctx, s.db, `SELECT LOWER(object_id) AS object_id, proxy_id FROM `+s.db.Table(elentra.UsersTable)+` WHERE object_id IN (?)`, objectIDs)
+	if err != nil {
+		return nil, fmt.Errorf("read linked Object IDs: %w", err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.ObjectID] = r.ProxyID
 	}
 	return out, nil
 }

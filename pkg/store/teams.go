@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -62,19 +61,9 @@ func (s *Store) TeamRecords(ctx context.Context, courseIDs []int) (map[int]TeamR
 			return nil, fmt.Errorf("read course records: %w", err)
 		}
 	} else {
-		ids := append([]int(nil), courseIDs...)
-		for len(ids) > 0 {
-			n := min(len(ids), elentra.MaxInList)
-			q, args, err := elentra.In(base+` WHERE course_id IN (?)`, ids[:n])
-			if err != nil {
-				return nil, err
-			}
-			ids = ids[n:]
-			var chunk []teamRow
-			if err := s.db.Select(ctx, &chunk, q, args...); err != nil {
-				return nil, fmt.Errorf("read course records: %w", err)
-			}
-			rows = append(rows, chunk...)
+		var err error
+		if rows, err = elentra.SelectIn[teamRow](ctx, s.db, base+` WHERE course_id IN (?)`, courseIDs); err != nil {
+			return nil, fmt.Errorf("read course records: %w", err)
 		}
 	}
 	out := make(map[int]TeamRecord, len(rows))
@@ -224,33 +213,23 @@ type MemberRecord struct {
 // ManagedMembers returns, per course, the Object IDs (lower-case) of the
 // members this tool added. One query per elentra.MaxInList courses.
 func (s *Store) ManagedMembers(ctx context.Context, courseIDs []int) (map[int]map[string]MemberRecord, error) {
+	rows, err := elentra.SelectIn[struct {
+		CourseID int    `db:"course_id"`
+		ObjectID string `db:"object_id"`
+		ProxyID  int    `db:"proxy_id"`
+		Role     string `db:"role"`
+	}](ctx, s.db, `SELECT course_id, object_id, COALESCE(proxy_id, 0) AS proxy_id, role FROM `+s.db.Table(MembershipsTable)+
+		` WHERE added_by_tool = 1 AND course_id IN (?)`, courseIDs)
+	if err != nil {
+		return nil, fmt.Errorf("read managed memberships: %w", err)
+	}
 	out := map[int]map[string]MemberRecord{}
-	ids := append([]int(nil), courseIDs...)
-	sort.Ints(ids)
-	for len(ids) > 0 {
-		n := min(len(ids), elentra.MaxInList)
-		q, args, err := elentra.In(`SELECT course_id, object_id, COALESCE(proxy_id, 0) AS proxy_id, role FROM `+s.db.Table(MembershipsTable)+
-			` WHERE added_by_tool = 1 AND course_id IN (?)`, ids[:n])
-		if err != nil {
-			return nil, err
+	for _, r := range rows {
+		if out[r.CourseID] == nil {
+			out[r.CourseID] = map[string]MemberRecord{}
 		}
-		ids = ids[n:]
-		var rows []struct {
-			CourseID int    `db:"course_id"`
-			ObjectID string `db:"object_id"`
-			ProxyID  int    `db:"proxy_id"`
-			Role     string `db:"role"`
-		}
-		if err := s.db.Select(ctx, &rows, q, args...); err != nil {
-			return nil, fmt.Errorf("read managed memberships: %w", err)
-		}
-		for _, r := range rows {
-			if out[r.CourseID] == nil {
-				out[r.CourseID] = map[string]MemberRecord{}
-			}
-			id := strings.ToLower(r.ObjectID)
-			out[r.CourseID][id] = MemberRecord{CourseID: r.CourseID, ObjectID: id, ProxyID: r.ProxyID, Role: r.Role}
-		}
+		id := strings.ToLower(r.ObjectID)
+		out[r.CourseID][id] = MemberRecord{CourseID: r.CourseID, ObjectID: id, ProxyID: r.ProxyID, Role: r.Role}
 	}
 	return out, nil
 }
