@@ -122,10 +122,11 @@ type batchWireResponse struct {
 
 // Batch sends reqs through POST /$batch, 20 a batch, keeping each dependsOn
 // chain within one batch (a chain longer than 20 is refused). Responses come
-// back in the order of reqs. Items answered 429 are sent again in a new batch
-// after the longest of their Retry-After (their dependents answered 424 go
-// with them), as often as MaxAttempts and MaxElapsed allow; other failures,
-// 424 of a dependency that really failed included, are returned as they are.
+// back in the order of reqs. Items answered 429 or 503 (and 502/504 for an
+// item that may be repeated) are sent again in a new batch after the longest
+// of their Retry-After, or a backoff (their dependents answered 424 go with
+// them), as often as MaxAttempts and MaxElapsed allow; other failures, 424 of
+// a dependency that really failed included, are returned as they are.
 // In dry-run a batch holding anything but GETs is refused.
 func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchResponse, error) {
 	items, err := c.prepareBatch(reqs)
@@ -148,12 +149,12 @@ func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchRespons
 				return nil, err
 			}
 		}
-		throttled, wait, hinted := c.throttledItems(pending, results, round)
+		throttled, wait, hinted := c.retryableItems(items, pending, results, round)
 		if len(throttled) == 0 {
 			break
 		}
 		if round >= c.opts.MaxAttempts || c.now().Sub(start)+wait > c.opts.MaxElapsed {
-			break // the 429 items are returned as they are
+			break // the retryable items are returned as they are
 		}
 		pending = withDependents(items, throttled, results)
 		c.countBatchRetries(len(pending))
@@ -362,15 +363,23 @@ func indexOfKey(items []batchItem, key string) int {
 	return -1
 }
 
-// throttledItems returns the pending items answered 429 and how long to wait
-// before sending them again: the longest Retry-After among them (hinted), or
-// a backoff when one of them carried none.
-func (c *Client) throttledItems(pending []int, results []BatchResponse, round int) ([]int, time.Duration, bool) {
+// retryableItems returns the pending items to send again, as a request of
+// their own would be: answered 429 or 503 (the service refused them), or
+// 502/504 when the item may be repeated safely; and how long to wait: the
+// longest Retry-After among them (hinted), or a backoff when one of them
+// carried none.
+func (c *Client) retryableItems(items []batchItem, pending []int, results []BatchResponse, round int) ([]int, time.Duration, bool) {
 	var throttled []int
 	var longest time.Duration
 	hinted := true
 	for _, i := range pending {
-		if results[i].Status != http.StatusTooManyRequests {
+		switch results[i].Status {
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		case http.StatusBadGateway, http.StatusGatewayTimeout:
+			if !items[i].replayable {
+				continue
+			}
+		default:
 			continue
 		}
 		throttled = append(throttled, i)

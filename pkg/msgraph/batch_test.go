@@ -204,3 +204,40 @@ func TestBatchWriteItemCarriesContentType(t *testing.T) {
 		t.Fatalf("Batch = %+v, %v", resps, err)
 	}
 }
+
+// An item the service could not answer (503 without Retry-After, or a 502
+// on a GET) is sent again after a backoff, as a request of its own would
+// be; a 502 on a create that must not be repeated is returned as it is.
+func TestBatchResendsUnavailableItems(t *testing.T) {
+	stub := newStub(t,
+		step{method: "POST", path: "/$batch", status: 200,
+			body: `{"requests":[{"id":"1","method":"GET","url":"/users/u1"},{"id":"2","method":"GET","url":"/users/u2"},
+				{"id":"3","method":"POST","url":"/groups","body":{"displayName":"x"},"headers":{"Content-Type":"application/json"}}]}`,
+			reply: `{"responses":[
+				{"id":"1","status":503,"headers":{},"body":{"error":{"code":"serviceNotAvailable","message":"try later"}}},
+				{"id":"2","status":502,"headers":{},"body":{"error":{"code":"BadGateway","message":"Failed to execute backend request."}}},
+				{"id":"3","status":502,"headers":{},"body":{"error":{"code":"BadGateway","message":"Failed to execute backend request."}}}]}`},
+		step{method: "POST", path: "/$batch", status: 200,
+			body:  `{"requests":[{"id":"1","method":"GET","url":"/users/u1"},{"id":"2","method":"GET","url":"/users/u2"}]}`,
+			reply: `{"responses":[{"id":"1","status":200,"headers":{},"body":{"id":"u1"}},{"id":"2","status":200,"headers":{},"body":{"id":"u2"}}]}`},
+	)
+	clock := newFakeClock()
+	c := newTestClient(stub.srv, clock, nil)
+	resps, err := c.Batch(context.Background(), []BatchRequest{
+		{ID: "1", Method: "GET", URL: "/users/u1"},
+		{ID: "2", Method: "GET", URL: "/users/u2"},
+		{ID: "3", Method: "POST", URL: "/groups", Body: map[string]string{"displayName": "x"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resps[0].Status != 200 || resps[1].Status != 200 {
+		t.Errorf("statuses %d %d, want the unavailable GETs answered on the retry", resps[0].Status, resps[1].Status)
+	}
+	if resps[2].Status != 502 {
+		t.Errorf("the create was re-sent: %d", resps[2].Status)
+	}
+	if len(clock.Sleeps()) == 0 {
+		t.Error("the retry did not wait")
+	}
+}
