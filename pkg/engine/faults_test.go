@@ -483,3 +483,49 @@ func TestFailedOperationIsRetried(t *testing.T) {
 		}
 	}
 }
+
+// A user whose directory look-up failed is neither matched nor remembered as
+// unmatched: the failure is reported and the next run looks them up again.
+func TestFailedLookupIsNotRemembered(t *testing.T) {
+	spec := school.Spec{Seed: 9, Courses: 3, Learners: 30, LearnersPerCourse: 10, OwnersPerCourse: 2, TeamsEnabled: true}
+	h := newHarness(t, spec, nil)
+	h.sim.SetFaults(graphsim.Faults{Unavailable503Every: 3})
+	rep, err := engine.Run(context.Background(), h.env(func(e *engine.Env) {
+		e.Graph = msgraph.New(msgraph.Options{BaseURL: h.srv.URL, MaxAttempts: 1,
+			TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: h.token, TokenType: "Bearer", Expiry: h.now.Add(time.Hour)}),
+			Clock:       func() time.Time { return h.now }, Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
+	}), "sync-users", engine.UsersStep)
+	if code := engine.ExitCodeOf(err); code != 3 {
+		t.Fatalf("exit %d (%v), want 3: some look-ups failed, the rest matched", code, err)
+	}
+	failed := map[int]bool{}
+	for _, f := range rep.Failures {
+		if f.Kind == reconcile.KindMatchUser && f.ProxyID != 0 {
+			failed[f.ProxyID] = true
+		}
+	}
+	if len(failed) == 0 {
+		t.Fatal("no look-up failure reported")
+	}
+	recs, _ := store.New(h.tdb.DB).UserRecords(context.Background(), sortedKeys(failed))
+	for id, r := range recs {
+		t.Errorf("user %d's failed look-up was recorded as %q", id, r.MatchStatus)
+	}
+	h.sim.SetFaults(graphsim.Faults{})
+	rep, err = engine.Run(context.Background(), h.env(nil), "sync-users", engine.UsersStep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ = store.New(h.tdb.DB).UserRecords(context.Background(), sortedKeys(failed))
+	if len(recs) != len(failed) {
+		t.Errorf("%d of %d users looked up again", len(recs), len(failed))
+	}
+}
+
+func sortedKeys(m map[int]bool) []int {
+	var out []int
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

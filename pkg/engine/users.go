@@ -79,9 +79,24 @@ func syncUsers(ctx context.Context, env *Env, r *Report) error {
 		toMatch = append(toMatch, reconcile.UserToMatch{ProxyID: u.ProxyID, Name: userName(u), Email: u.Email})
 	}
 
-	ix, err := directoryFor(ctx, env, toMatch, rules)
+	ix, lookupFailed, err := directoryFor(ctx, env, toMatch, rules)
 	if err != nil {
 		return err
+	}
+	if len(lookupFailed) > 0 {
+		// Users whose look-up failed are neither matched nor remembered as
+		// unmatched: the next run looks them up again.
+		kept := toMatch[:0]
+		for _, u := range toMatch {
+			if err, failed := lookupFailed[u.ProxyID]; failed {
+				f := failure(reconcile.KindMatchUser, 0, 0, "", err)
+				f.ProxyID = u.ProxyID
+				r.fail(f)
+				continue
+			}
+			kept = append(kept, u)
+		}
+		toMatch = kept
 	}
 	// Which matched accounts other Elentra users already hold.
 	var candidates []string
@@ -142,7 +157,8 @@ func rememberedDetail(status, email string, rules []string) string {
 
 // directoryFor finds the directory users the matches need: filter look-ups
 // in $batch for a few users, one paged listing of the directory for many.
-func directoryFor(ctx context.Context, env *Env, users []reconcile.UserToMatch, rules []string) (*reconcile.DirectoryIndex, error) {
+// The second result names the users whose look-up failed.
+func directoryFor(ctx context.Context, env *Env, users []reconcile.UserToMatch, rules []string) (*reconcile.DirectoryIndex, map[int]error, error) {
 	ix := reconcile.NewDirectoryIndex(nil)
 	var lookups []reconcile.UserToMatch
 	for _, u := range users {
@@ -151,7 +167,7 @@ func directoryFor(ctx context.Context, env *Env, users []reconcile.UserToMatch, 
 		}
 	}
 	if len(lookups) == 0 {
-		return ix, nil
+		return ix, nil, nil
 	}
 	if len(lookups) > listDirectoryAbove {
 		err := env.Graph.ListUsers(ctx, func(page []msgraph.User) error {
@@ -161,35 +177,40 @@ func directoryFor(ctx context.Context, env *Env, users []reconcile.UserToMatch, 
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("list the directory: %w", err)
+			return nil, nil, fmt.Errorf("list the directory: %w", err)
 		}
-		return ix, nil
+		return ix, nil, nil
 	}
 	var reqs []msgraph.BatchRequest
+	var owner []int // the user each request looks up
 	for _, u := range lookups {
 		for _, rule := range rules {
 			value := strings.ReplaceAll(strings.TrimSpace(u.Email), "'", "''")
 			reqs = append(reqs, msgraph.BatchRequest{ID: fmt.Sprint(len(reqs) + 1), Method: "GET",
 				URL: "/users?$filter=" + queryEscape(rule+" eq '"+value+"'") + "&$select=id,displayName,mail,userPrincipalName"})
+			owner = append(owner, u.ProxyID)
 		}
 	}
 	resps, err := env.Graph.Batch(ctx, reqs)
 	if err != nil {
-		return nil, fmt.Errorf("look users up in the directory: %w", err)
+		return nil, nil, fmt.Errorf("look users up in the directory: %w", err)
 	}
-	for _, resp := range resps {
+	failed := map[int]error{}
+	for i, resp := range resps {
 		if e := resp.Err(); e != nil {
-			return nil, fmt.Errorf("look users up in the directory: %w", e)
+			failed[owner[i]] = fmt.Errorf("look the user up in the directory: %w", e)
+			continue
 		}
 		var page struct {
 			Value []msgraph.User `json:"value"`
 		}
 		if err := resp.Decode(&page); err != nil {
-			return nil, err
+			failed[owner[i]] = err
+			continue
 		}
 		for _, u := range page.Value {
 			ix.Add(reconcile.DirectoryUser{ID: u.ID, Mail: u.Mail, UserPrincipalName: u.UserPrincipalName})
 		}
 	}
-	return ix, nil
+	return ix, failed, nil
 }
