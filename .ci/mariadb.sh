@@ -53,8 +53,9 @@ elentra_teams_mariadb_setup() {
 		sql+="CREATE USER IF NOT EXISTS '${elentra_teams_test_user}'@'${host}' IDENTIFIED BY '${elentra_teams_test_password}';"
 		sql+="ALTER USER '${elentra_teams_test_user}'@'${host}' IDENTIFIED BY '${elentra_teams_test_password}';"
 		# Tests create and drop their own databases (et_<random>), so the user
-		# needs server-wide rights.
-		sql+="GRANT ALL ON *.* TO '${elentra_teams_test_user}'@'${host}';"
+		# needs server-wide rights; the grants test also creates a user with
+		# the minimal grants check-config advises, hence GRANT OPTION.
+		sql+="GRANT ALL ON *.* TO '${elentra_teams_test_user}'@'${host}' WITH GRANT OPTION;"
 	done
 	elentra_teams_mariadb_root -e "$sql"
 
