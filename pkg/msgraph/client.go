@@ -83,6 +83,10 @@ type Options struct {
 	// MailboxConcurrency caps the requests in flight per mailbox on Outlook
 	// routes (events, calendar, calendarView, outlook).
 	MailboxConcurrency int
+	// NoPacing turns off the client's own pacing under Microsoft's
+	// documented Teams and directory limits (pace.go): the client then
+	// learns of the limits only from 429s.
+	NoPacing bool
 	// Random returns a number in [0,1) for the backoff jitter.
 	Random func() float64
 	// UserAgent is sent as User-Agent, e.g. "elentra-teams/1.4.0".
@@ -114,6 +118,8 @@ type Client struct {
 	mailboxSem map[string]chan struct{}
 
 	randMu sync.Mutex
+
+	pacer pacer
 
 	statsMu sync.Mutex
 	stats   Stats

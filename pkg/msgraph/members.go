@@ -73,40 +73,12 @@ func (c *Client) ListMembersOfTeams(ctx context.Context, teamIDs []string) (map[
 				round = append(round, id)
 			}
 		}
-		reqs := make([]BatchRequest, len(round))
-		for i, id := range round {
-			reqs[i] = BatchRequest{ID: strconv.Itoa(i + 1), Method: http.MethodGet, URL: pending[id]}
-		}
-		resps, err := c.Batch(ctx, reqs)
-		if err != nil {
-			return nil, nil, err
-		}
-		for i, r := range resps {
-			id := round[i]
-			delete(pending, id)
-			if err := r.Err(); err != nil {
-				failures[id] = err
-				delete(members, id)
-				continue
-			}
-			var p page[Member]
-			if err := r.Decode(&p); err != nil {
-				failures[id] = err
-				delete(members, id)
-				continue
-			}
-			members[id] = append(members[id], p.Value...)
-			if p.NextLink != "" {
-				path, rawQuery, err := c.resolveLink(p.NextLink)
-				if err != nil {
-					failures[id] = err
-					delete(members, id)
-					continue
-				}
-				if rawQuery != "" {
-					path += "?" + rawQuery
-				}
-				pending[id] = path
+		// One $batch at a time, decoded before the next is sent: the raw
+		// answers of a large school's listings would otherwise all be held
+		// at once (hundreds of MB for 2,000 Teams).
+		for start := 0; start < len(round); start += maxBatchSize {
+			if err := c.listMembersBatch(ctx, round[start:min(start+maxBatchSize, len(round))], pending, members, failures); err != nil {
+				return nil, nil, err
 			}
 		}
 	}
@@ -116,6 +88,49 @@ func (c *Client) ListMembersOfTeams(ctx context.Context, teamIDs []string) (map[
 		}
 	}
 	return members, failures, nil
+}
+
+// listMembersBatch sends one $batch of member listings, one page for each
+// team of chunk, and files the answers: members and failures by team, and
+// in pending the next page of a team that has one (a team done leaves it).
+func (c *Client) listMembersBatch(ctx context.Context, chunk []string, pending map[string]string, members map[string][]Member, failures map[string]error) error {
+	reqs := make([]BatchRequest, len(chunk))
+	for i, id := range chunk {
+		reqs[i] = BatchRequest{ID: strconv.Itoa(i + 1), Method: http.MethodGet, URL: pending[id]}
+	}
+	resps, err := c.Batch(ctx, reqs)
+	if err != nil {
+		return err
+	}
+	for i, r := range resps {
+		id := chunk[i]
+		delete(pending, id)
+		if err := r.Err(); err != nil {
+			failures[id] = err
+			delete(members, id)
+			continue
+		}
+		var p page[Member]
+		if err := r.Decode(&p); err != nil {
+			failures[id] = err
+			delete(members, id)
+			continue
+		}
+		members[id] = append(members[id], p.Value...)
+		if p.NextLink != "" {
+			path, rawQuery, err := c.resolveLink(p.NextLink)
+			if err != nil {
+				failures[id] = err
+				delete(members, id)
+				continue
+			}
+			if rawQuery != "" {
+				path += "?" + rawQuery
+			}
+			pending[id] = path
+		}
+	}
+	return nil
 }
 
 // AddMember adds one user (POST /teams/{id}/members → 201). This POST is not

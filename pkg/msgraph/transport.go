@@ -378,6 +378,10 @@ func mailboxOf(escapedPath string) string {
 // roundTrip sends one attempt. written reports that the whole request left
 // this process, so a failure after that leaves its outcome unknown.
 func (c *Client) roundTrip(ctx context.Context, req *request, tok *oauth2.Token, clientRequestID, route string, attempt int) (*response, bool, error) {
+	// Every attempt counts against Microsoft's limits, a retry too.
+	if err := c.pace(ctx, req); err != nil {
+		return nil, false, err
+	}
 	mailboxes := req.mailboxes()
 	release, err := c.acquire(ctx, mailboxes)
 	if err != nil {

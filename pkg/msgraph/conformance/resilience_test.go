@@ -307,10 +307,11 @@ func must2[A, B any](a A, b B, err error) func(testing.TB) (A, B) {
 // With Microsoft's limits on, a burst on one team (4 requests a second) is
 // throttled; the client waits every Retry-After out and the run completes.
 // At time scale 10 the run has the same shape with waits ten times shorter.
+// The client's own pacing is off: this is about its answer to 429s.
 func TestClientUnderMicrosoftLimits(t *testing.T) {
 	for _, scale := range []float64{1, 10} {
 		t.Run(fmt.Sprint("scale ", scale), func(t *testing.T) {
-			e := newEnv(t, graphsim.Options{Limits: graphsim.Limits{Enabled: true}, TimeScale: scale}, nil)
+			e := newEnv(t, graphsim.Options{Limits: graphsim.Limits{Enabled: true}, TimeScale: scale}, func(o *msgraph.Options) { o.NoPacing = true })
 			id := e.newTeam("elentra-course-961")
 			e.clock.Advance(time.Minute) // every bucket full again
 			start := len(e.graphLog())
@@ -336,5 +337,38 @@ func TestClientUnderMicrosoftLimits(t *testing.T) {
 				t.Errorf("simulator throttled %d (%v), client counted %d", c.Throttled, c.ThrottledByLimit, e.client.Stats().Throttled)
 			}
 		})
+	}
+}
+
+// Paced, the client keeps under Microsoft's limits on its own: a burst on
+// one team goes at 4 requests a second, and $batch items count one by one
+// (member listings: 60 a second), so the service never answers 429.
+func TestClientPacesItselfUnderMicrosoftLimits(t *testing.T) {
+	e := newEnv(t, graphsim.Options{Limits: graphsim.Limits{Enabled: true}}, nil)
+	id := e.newTeam("elentra-course-962")
+	var teams []string
+	for i := range 40 {
+		teams = append(teams, e.newTeam(fmt.Sprintf("elentra-course-%d", 1000+i)))
+	}
+	e.clock.Advance(time.Minute) // every bucket full again, the client's too
+	start, sleeps := len(e.graphLog()), len(e.clock.Sleeps())
+	for range 12 {
+		must(e.client.GetTeam(e.ctx, id))(t)
+	}
+	// Half of Microsoft's bucket (2 of 4) at once, then one every 250 ms.
+	waits := e.clock.Sleeps()[sleeps:]
+	if len(waits) != 10 || slices.ContainsFunc(waits, func(d time.Duration) bool { return d != 250*time.Millisecond }) {
+		t.Errorf("waits = %v, want 10 of 250ms", waits)
+	}
+	for range 3 {
+		must2(e.client.ListMembersOfTeams(e.ctx, teams))(t)
+	}
+	for _, l := range e.graphLog()[start:] {
+		if l.Status == http.StatusTooManyRequests {
+			t.Errorf("%s %s answered 429 although the client paces itself", l.Method, l.Path)
+		}
+	}
+	if c := e.sim.Counters(); c.Throttled != 0 || e.client.Stats().Throttled != 0 {
+		t.Errorf("throttled: simulator %d (%v), client %d", c.Throttled, c.ThrottledByLimit, e.client.Stats().Throttled)
 	}
 }
