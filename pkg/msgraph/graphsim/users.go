@@ -114,16 +114,28 @@ func (s *Sim) listUsers(c *call) *reply {
 		return rp
 	}
 	var items []any
-	for _, u := range s.users {
-		full := s.userJSON(u)
-		if !f.match(full) {
-			continue
+	if f == nil {
+		// Without a filter only the page's users are rendered: a directory
+		// of 30,000 is listed 999 at a time, and rendering all of it for
+		// every page made the listing quadratic.
+		for _, u := range s.users {
+			items = append(items, u)
 		}
-		items = append(items, userView(full, sel))
+	} else {
+		for _, u := range s.users {
+			if full := s.userJSON(u); f.match(full) {
+				items = append(items, userView(full, sel))
+			}
+		}
 	}
 	page, next, rp := c.page(items, size)
 	if rp != nil {
 		return rp
+	}
+	if f == nil {
+		for i, u := range page {
+			page[i] = userView(s.userJSON(u.(*User)), sel)
+		}
 	}
 	ctx := "users"
 	if sel != nil {
