@@ -264,13 +264,15 @@ func Run(ctx context.Context, env *Env, command string, steps ...Step) (*Report,
 	rep := newReport(command, env.DryRun, env.Now())
 	stats0 := env.Graph.Stats()
 	q0 := env.DB.QueryCount()
-	defer func() {
+	// measure fills in what the run cost; called before the run record is
+	// written (so it holds the figures) and again when Run returns.
+	measure := func() {
 		rep.Finished = env.Now()
 		rep.Duration = rep.Finished.Sub(rep.Started).Seconds()
-		s := env.Graph.Stats()
-		rep.Graph = graphUsage(stats0, s)
+		rep.Graph = graphUsage(stats0, env.Graph.Stats())
 		rep.DBQueries = env.DB.QueryCount() - q0
-	}()
+	}
+	defer measure()
 
 	enabled, found, err := env.DB.Setting(ctx, elentra.SettingTeamsEnabled, env.Config.Elentra.OrganisationID)
 	if err != nil {
@@ -347,7 +349,7 @@ func Run(ctx context.Context, env *Env, command string, steps ...Step) (*Report,
 		rep.Error = runErr.Error()
 	}
 	if rep.RunID != 0 {
-		rep.Finished = env.Now()
+		measure()
 		code := ExitCodeOf(runErr)
 		summary, _ := json.Marshal(rep.summary())
 		full, _ := json.Marshal(rep)

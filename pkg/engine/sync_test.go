@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -211,5 +212,27 @@ func TestProgress(t *testing.T) {
 		if p := last[step]; p[1] == 0 || p[0] != p[1] {
 			t.Errorf("%s progress ended at %d of %d", step, p[0], p[1])
 		}
+	}
+}
+
+// The run record holds what the run cost, as the printed report does.
+func TestRunRecordHoldsTheFigures(t *testing.T) {
+	h := newHarness(t, smallSchool(), nil)
+	rep, err := h.sync(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summary string
+	if err := h.tdb.Root.Get(&summary, "SELECT summary FROM "+h.tdb.Table("msteams_runs")+" WHERE run_id = ?", rep.RunID); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		GraphRequests int `json:"graph_requests"`
+	}
+	if err := json.Unmarshal([]byte(summary), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.GraphRequests == 0 || got.GraphRequests != rep.Graph.Requests {
+		t.Errorf("the run record says %d Graph requests, the report %d", got.GraphRequests, rep.Graph.Requests)
 	}
 }
