@@ -101,6 +101,9 @@ type Sync struct {
 	EventRequiresTeam    bool     `mapstructure:"event_requires_team"`
 	EventAttendees       string   `mapstructure:"event_attendees"`
 	EventSubjectTemplate string   `mapstructure:"event_subject_template"`
+	// GroupPrefix starts every group's nickname; an installation sharing its
+	// tenant with another (staging beside production) needs its own.
+	GroupPrefix string `mapstructure:"group_prefix"`
 	// FallbackOwner (object id or userPrincipalName) owns the Teams of
 	// courses without an Elentra owner in application mode.
 	FallbackOwner string `mapstructure:"fallback_owner"`
@@ -176,6 +179,7 @@ func Defaults() Config {
 			OwnerContactTypes:    []string{"director", "ccoordinator", "pcoordinator", "faculty"},
 			MemberContactTypes:   []string{"ta"},
 			TeamNameTemplate:     "{{.Code}} {{.Name}}",
+			GroupPrefix:          "elentra",
 			TeamTemplate:         "standard",
 			CourseEnd:            "keep",
 			RemovalGuardPercent:  30,

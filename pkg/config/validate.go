@@ -55,6 +55,9 @@ var (
 	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	domainRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$`)
 	identRE  = regexp.MustCompile(`^[A-Za-z0-9_$]{1,64}$`)
+	// groupPrefixRE keeps nicknames within Graph's 64 ASCII characters with
+	// room for the ids.
+	groupPrefixRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 )
 
 // IsGUID reports whether s has the form of a GUID.
@@ -267,6 +270,10 @@ func (c *Config) validateSync() error {
 		}
 	default:
 		return &Error{Key: "sync.team_template", Problem: fmt.Sprintf("%q is not a Teams template the tool supports", s.TeamTemplate), Fix: "use standard"}
+	}
+	if !groupPrefixRE.MatchString(s.GroupPrefix) {
+		return &Error{Key: "sync.group_prefix", Problem: fmt.Sprintf("%q is not a nickname prefix", s.GroupPrefix),
+			Fix: "use 1 to 20 lower-case letters, digits or '-', starting with a letter, e.g. elentra or elentra-staging"}
 	}
 	if s.AdminLeavesTeams && c.Microsoft.Application() {
 		return &Error{Key: "sync.admin_leaves_teams", Problem: "applies to delegated mode only (in application mode no account joins the Teams)", Fix: "remove it"}

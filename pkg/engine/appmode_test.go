@@ -155,3 +155,35 @@ func TestAdminLeavesTeams(t *testing.T) {
 		t.Errorf("the third run wrote %d times", n)
 	}
 }
+
+// sync.team_template educationClass makes the Teams with POST /teams bound
+// to the course's group (PUT /groups/{id}/team knows no template).
+func TestEducationClassTemplate(t *testing.T) {
+	h := newHarness(t, smallSchool(), nil)
+	organizer := h.staffAccount(t)
+	fallback := h.staffAccount(t, organizer)
+	h.cfg.Microsoft = config.Microsoft{AuthMode: "application", TenantID: tenant, ClientID: "22222222-3333-4444-5555-666666666666",
+		ClientSecret: "fake-secret", Authority: h.srv.URL, GraphEndpoint: h.srv.URL, Organizer: organizer}
+	h.cfg.Sync.FallbackOwner = fallback
+	h.cfg.Sync.TeamTemplate = "educationClass"
+	if err := h.cfg.Validate(config.NeedSync); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := auth.AppTokenSource(context.Background(), h.cfg.Microsoft, func() time.Time { return h.now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := h.sync(func(e *engine.Env) {
+		e.Graph = msgraph.New(msgraph.Options{BaseURL: h.srv.URL, TokenSource: ts, Clock: func() time.Time { return h.now },
+			Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
+		e.AdminObjectID, e.Mailbox, e.FallbackOwnerID = "", organizer, fallback
+	})
+	if err != nil {
+		t.Fatalf("%v %+v", err, rep.AllFailures())
+	}
+	c := h.sim.Counters()
+	if c.ByRoute["POST /teams"] != len(h.expected(nil)) || c.ByRoute["PUT /groups/{id}/team"] != 0 {
+		t.Errorf("routes %v: want one POST /teams per course and no PUT", c.ByRoute)
+	}
+	compare(t, without(h.expected(nil), h.admin), without(h.actual(), fallback))
+}

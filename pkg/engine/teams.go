@@ -54,7 +54,7 @@ func teamsInput(env *Env, sc *scope, n *names) (reconcile.TeamsInput, []reconcil
 			course.Active, course.CurrentPeriod = c.Active, c.Period != nil
 			course.DisplayName = n.displayName(c)
 			course.Description = plainText(c.Description)
-			course.MailNickname = reconcile.MailNickname(c.OrganisationID, c.ID, c.Code)
+			course.MailNickname = reconcile.MailNickname(env.Config.Sync.GroupPrefix, c.OrganisationID, c.ID, c.Code)
 			course.OwnerIDs, course.OwnersWithoutID = owners, without
 		}
 		in.Courses = append(in.Courses, course)
@@ -247,10 +247,27 @@ func (t *teamsApplier) create(ctx context.Context, a reconcile.Action) error {
 		}
 		groupID = g.ID
 	}
-	if _, err := env.Graph.CreateTeamFromGroup(ctx, groupID); err != nil {
+	if err := t.teamify(ctx, groupID); err != nil {
 		return fmt.Errorf("make the group %s a Team: %w", groupID, err)
 	}
 	return env.Store.RecordTeamState(ctx, a.CourseID, reconcile.StateTeam, env.Now())
+}
+
+// teamify makes the group a Team: PUT /groups/{id}/team for the standard
+// template, or POST /teams with the group bound and another template
+// (sync.team_template: educationClass, application mode), polled to the end.
+// A Team already on the group counts as done either way.
+func (t *teamsApplier) teamify(ctx context.Context, groupID string) error {
+	tmpl := t.env.Config.Sync.TeamTemplate
+	if tmpl == "" || tmpl == "standard" {
+		_, err := t.env.Graph.CreateTeamFromGroup(ctx, groupID)
+		return err
+	}
+	_, err := t.env.Graph.CreateTeam(ctx, msgraph.TeamCreate{Template: tmpl, GroupID: groupID})
+	if msgraph.IsConflict(err) {
+		return nil
+	}
+	return err
 }
 
 func (t *teamsApplier) findOrCreateGroup(ctx context.Context, a reconcile.Action, desc string) (*msgraph.Group, error) {

@@ -222,12 +222,21 @@ func truncateRunes(s string, n int) string {
 	return string(r[:n])
 }
 
+// DefaultGroupPrefix starts every group nickname unless sync.group_prefix
+// says otherwise.
+const DefaultGroupPrefix = "elentra"
+
 // MailNickname is the deterministic nickname of a course's group, from the
+// group prefix (sync.group_prefix: an installation sharing its tenant with
+// another, such as staging beside production, must use its own), the
 // organisation and course ids (so it is found again after any crash) and a
 // readable part from the course code. Graph allows at most 64 ASCII
 // characters without @ () \ [] " ; : <> , space (and . / ' are best avoided).
-func MailNickname(organisationID, courseID int, code string) string {
-	prefix := fmt.Sprintf("elentra-o%d-c%d", organisationID, courseID)
+func MailNickname(groupPrefix string, organisationID, courseID int, code string) string {
+	if groupPrefix == "" {
+		groupPrefix = DefaultGroupPrefix
+	}
+	prefix := fmt.Sprintf("%s-o%d-c%d", groupPrefix, organisationID, courseID)
 	readable := SanitizeNickname(code)
 	if readable == "" {
 		return prefix

@@ -9,7 +9,7 @@ const admin = "aaaaaaaa-0000-0000-0000-000000000001"
 
 func course(id int) Course {
 	return Course{CourseID: id, OrganisationID: 1, Code: "MED1", Name: "Anatomy", Exists: true, Active: true, CurrentPeriod: true,
-		Enabled: true, DisplayName: "MED1 Anatomy", Description: "Bones", MailNickname: MailNickname(1, id, "MED1"),
+		Enabled: true, DisplayName: "MED1 Anatomy", Description: "Bones", MailNickname: MailNickname("", 1, id, "MED1"),
 		OwnerIDs: []string{"owner-1"}}
 }
 
@@ -158,12 +158,15 @@ func TestMailNickname(t *testing.T) {
 		strings.Repeat("X", 100): "elentra-o1-c42-" + strings.Repeat("x", 64-len("elentra-o1-c42-")),
 	}
 	for code, want := range cases {
-		if got := MailNickname(1, 42, code); got != want {
+		if got := MailNickname("elentra", 1, 42, code); got != want {
 			t.Errorf("MailNickname(%q) = %q, want %q", code, got, want)
 		}
 	}
 	// two courses never share a nickname, whatever their codes
-	if MailNickname(1, 4, "2-X") == MailNickname(1, 42, "X") {
+	if MailNickname("", 1, 4, "2-X") == MailNickname("", 1, 42, "X") {
+		t.Error("nicknames collide")
+	}
+	if MailNickname("elentra-staging", 1, 42, "X") == MailNickname("elentra", 1, 42, "X") {
 		t.Error("nicknames collide")
 	}
 }
@@ -177,7 +180,7 @@ func FuzzMailNickname(f *testing.F) {
 		if org < 0 || id < 0 {
 			return
 		}
-		n := MailNickname(org, id, code)
+		n := MailNickname("", org, id, code)
 		if len(n) > 64 {
 			t.Fatalf("%q longer than 64", n)
 		}
@@ -186,7 +189,7 @@ func FuzzMailNickname(f *testing.F) {
 				t.Fatalf("%q holds %q", n, r)
 			}
 		}
-		prefix := MailNickname(org, id, "")
+		prefix := MailNickname("", org, id, "")
 		if len(prefix) <= 64 && !strings.HasPrefix(n, prefix[:min(len(prefix), len(n))]) {
 			t.Fatalf("%q lost its prefix %q", n, prefix)
 		}
