@@ -193,6 +193,9 @@ const elentraRedirectPath = "/api/ms-graph-oauth.php"
 
 func checkRedirectURI(_ context.Context, e *Env) Result {
 	c := e.Config
+	if c.Microsoft.Application() {
+		return pass("application mode: no one signs in, so no redirect URI is used")
+	}
 	r := c.Microsoft.RedirectURI
 	u, err := url.Parse(r)
 	if err == nil && config.IsLoopbackHost(u.Hostname()) {

@@ -122,8 +122,15 @@ func checkOwners(ctx context.Context, e *Env) Result {
 		more = fmt.Sprintf(" and %d more", len(shown)-namesShown)
 		shown = shown[:namesShown]
 	}
-	return warn(fmt.Sprintf("%d enabled course(s) have no owner in Elentra (a contact of sync.owner_contact_types %s): only the authorizing account owns their Teams: %s%s",
-		len(without), strings.Join(e.Config.Sync.OwnerContactTypes, ", "), strings.Join(shown, ", "), more),
+	consequence := "only the authorizing account owns their Teams"
+	if m := e.Config.Microsoft; m.Application() {
+		consequence = "they get no Team in application mode"
+		if e.Config.Sync.FallbackOwner != "" {
+			consequence = "sync.fallback_owner " + e.Config.Sync.FallbackOwner + " owns their Teams"
+		}
+	}
+	return warn(fmt.Sprintf("%d enabled course(s) have no owner in Elentra (a contact of sync.owner_contact_types %s): %s: %s%s",
+		len(without), strings.Join(e.Config.Sync.OwnerContactTypes, ", "), consequence, strings.Join(shown, ", "), more),
 		"add a director or coordinator to each course's contacts in Elentra, or widen sync.owner_contact_types")
 }
 

@@ -54,8 +54,9 @@ type Env struct {
 	admin    *elentra.User
 	vault    *auth.Vault
 	token    *auth.Token
-	ts       *auth.TokenSource
+	ts       oauth2.TokenSource
 	graph    *msgraph.Client
+	mailbox  string // where meetings live: "me", or the organiser's id
 	audience *engine.Audience
 }
 

@@ -35,6 +35,16 @@ func graphError(what string, err error) Result {
 
 func checkGraphMe(ctx context.Context, e *Env) Result {
 	e.graph = e.Graph(e.ts)
+	if e.Config.Microsoft.Application() {
+		// An app token has no /me: look the organiser up instead.
+		u, err := e.graph.GetUser(ctx, e.Config.Microsoft.Organizer)
+		if err != nil {
+			return graphError("GET /users/{organizer}", err)
+		}
+		e.mailbox = u.ID
+		return pass("the organiser %s (%s) is found with the app's permissions", u.UserPrincipalName, u.ID)
+	}
+	e.mailbox = "me"
 	me, err := e.graph.Me(ctx)
 	if err != nil {
 		return graphError("GET /me", err)
@@ -47,7 +57,7 @@ func checkGraphMe(ctx context.Context, e *Env) Result {
 }
 
 func checkTeamsMeetings(ctx context.Context, e *Env) Result {
-	cal, err := e.graph.GetCalendar(ctx, "me")
+	cal, err := e.graph.GetCalendar(ctx, e.mailbox)
 	if err != nil {
 		if ge, ok := msgraph.AsError(err); ok && (ge.Status == http.StatusNotFound || strings.Contains(strings.ToLower(ge.Code), "mailbox")) {
 			return fail("the authorizing account has no Exchange Online mailbox ("+ge.Code+"): no Teams meeting can be created",
@@ -69,6 +79,9 @@ func checkTeamsMeetings(ctx context.Context, e *Env) Result {
 // checkTeamsLimit: in the delegated model the authorizing account owns every
 // Team it creates, and Teams caps one user at 1,000 teams.
 func checkTeamsLimit(ctx context.Context, e *Env) Result {
+	if e.Config.Microsoft.Application() {
+		return pass("application mode: no account joins the Teams, so Teams' 1,000-team cap per user does not apply")
+	}
 	var n int
 	var source string
 	if e.Online {
@@ -91,7 +104,7 @@ func checkTeamsLimit(ctx context.Context, e *Env) Result {
 	}
 	if n > teamsWarnAbove {
 		return warn(fmt.Sprintf("the authorizing account is in %d teams %s: Teams stops at %d per user, archived teams included", n, source, teamsPerUserCap),
-			"have the account leave Teams it created whose courses have their own owners, or remove archived Teams no longer needed")
+			"set sync.admin_leaves_teams: true (the account leaves Teams whose courses have their own owners), remove archived Teams no longer needed, or run in application mode")
 	}
 	return pass("the authorizing account is in %d teams %s, below Teams' cap of %d", n, source, teamsPerUserCap)
 }

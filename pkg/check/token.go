@@ -66,6 +66,16 @@ func accountName(t *auth.Token) string {
 // Elentra's pages say "Invalid access token" and cron acts as someone else.
 func checkTokenAccount(_ context.Context, e *Env) Result {
 	t, a := e.token, e.admin
+	if e.Config.Microsoft.Application() {
+		// The recorded account is the organiser whose calendar holds the
+		// meetings; it must still be the configured one.
+		org := e.Config.Microsoft.Organizer
+		if !strings.EqualFold(org, t.AccountObjectID) && !strings.EqualFold(org, t.AccountUPN) {
+			return fail(fmt.Sprintf("authorize recorded the organiser %s, but microsoft.organizer is now %s", accountName(t), org),
+				"run 'elentra-teams authorize' to check and record the new organiser")
+		}
+		return pass("application mode: meetings go to the organiser %s's calendar", accountName(t))
+	}
 	who := fmt.Sprintf("Elentra user %d (%s)", a.ProxyID, a.Email)
 	switch {
 	case a.ObjectID != "" && strings.EqualFold(a.ObjectID, t.AccountObjectID):
@@ -83,10 +93,31 @@ func checkTokenAccount(_ context.Context, e *Env) Result {
 // checkTokenRefresh: offline, from the dates stored; online, by refreshing
 // the token at Microsoft (which also restarts the 90-day clock).
 func checkTokenRefresh(ctx context.Context, e *Env) Result {
+	if e.Config.Microsoft.Application() {
+		if !e.Online {
+			return pass("application mode: each run gets its token from the app's credentials (--online tries them)")
+		}
+		return e.appTokenOnline(ctx)
+	}
 	if e.Online {
 		return e.refreshOnline(ctx)
 	}
 	return refreshResult(e.token, e.now())
+}
+
+// appTokenOnline gets a client-credentials token, as every run in
+// application mode does.
+func (e *Env) appTokenOnline(ctx context.Context) Result {
+	m := e.Config.Microsoft
+	ts, err := auth.AppTokenSource(ctx, m, e.now)
+	if err != nil {
+		return configResult(err)
+	}
+	if _, err := ts.Token(); err != nil {
+		return refreshError(err, m.TokenEndpoint(), m.TenantID)
+	}
+	e.ts = ts
+	return pass("Microsoft gave a token for the app's credentials (client credentials)")
 }
 
 // refreshResult judges a stored token by its refresh token and its last use.
@@ -203,6 +234,9 @@ func hostOf(u string) string {
 }
 
 func checkTokenScopes(_ context.Context, e *Env) Result {
+	if e.Config.Microsoft.Application() {
+		return pass("application mode: the app's permissions are granted in its registration (--online calls Graph with them)")
+	}
 	required := e.Config.Microsoft.RequiredScopes()
 	if len(e.token.Scopes) == 0 {
 		return pass("Microsoft did not say which scopes it granted: nothing to compare")

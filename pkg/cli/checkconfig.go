@@ -95,6 +95,9 @@ func runCheckConfig(f *Factory, ctx context.Context, o checkConfigOptions) error
 	} else {
 		cfg := l.cfg
 		env.Config, env.Source, env.FileKeys = cfg, l.sourceOf, l.fileKey
+		if cfg.Microsoft.Application() {
+			env.TokenName = applicationToken
+		}
 		env.OpenDB = func(ctx context.Context, cfg *config.Config) (*elentra.DB, error) { return f.DB(ctx, cfg) }
 		env.Graph = func(ts oauth2.TokenSource) *msgraph.Client {
 			// A diagnosis answers in seconds: one retry, not a sync's
