@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -200,7 +201,7 @@ func (o *AuthorizeOptions) checkAdmin(ctx context.Context, me *msgraph.User, res
 		return fmt.Errorf("signed in as %s (%s), not as %s: the syncs act as Elentra's administrator, so Elentra reports \"Invalid access token\" for any other account; sign in as that account, or run authorize --force to use this one anyway",
 			me.UserPrincipalName, me.ID, who)
 	}
-	fmt.Fprintf(o.Err, "! signed in as %s, not %s; stored anyway (--force)\n", me.UserPrincipalName, who)
+	fmt.Fprintf(o.Err, "! signed in as %s, not %s; stored anyway (--force): meetings are made in this account's calendar, and those already in another account's stay there\n", me.UserPrincipalName, who)
 	return nil
 }
 
@@ -328,7 +329,7 @@ func StatusOf(t *Token, now time.Time) Status {
 	return Status{
 		AccountObjectID: t.AccountObjectID, AccountUPN: t.AccountUPN, Scopes: t.Scopes, OutlookTimezone: t.OutlookTimezone,
 		AuthorizedAt: t.AuthorizedAt, RefreshUsedAt: last, AccessExpiry: t.OAuth.Expiry,
-		DaysLeftUnused:  int(last.Add(InactivityLimit).Sub(now).Hours() / 24),
+		DaysLeftUnused:  max(0, int(InactivityLimit/(24*time.Hour))-int(math.Round(now.Sub(last).Hours()/24))),
 		HasRefreshToken: t.OAuth.RefreshToken != "",
 	}
 }

@@ -161,11 +161,28 @@ func authorizeStatus(f *Factory, cmd *cobra.Command) error {
 		return err
 	}
 	s := auth.StatusOf(tok, f.Now())
+	w := f.IO.Out
+	now := f.Now()
+	if cfg.Microsoft.Application() {
+		app := struct {
+			Mode            string    `json:"auth_mode"`
+			OrganizerID     string    `json:"organizer_object_id"`
+			OrganizerUPN    string    `json:"organizer_upn"`
+			OutlookTimezone string    `json:"outlook_timezone"`
+			AuthorizedAt    time.Time `json:"authorized_at"`
+		}{"application", s.AccountObjectID, s.AccountUPN, s.OutlookTimezone, s.AuthorizedAt}
+		if f.JSON() {
+			return writeJSON(f, app)
+		}
+		fmt.Fprintf(w, "mode:                application (client credentials: nothing expires for want of use)\n")
+		fmt.Fprintf(w, "organiser:           %s (%s)\n", s.AccountUPN, s.AccountObjectID)
+		fmt.Fprintf(w, "checked:             %s (%s ago)\n", s.AuthorizedAt.Local().Format(time.DateTime), ago(now.Sub(s.AuthorizedAt)))
+		fmt.Fprintf(w, "outlook time zone:   %s\n", s.OutlookTimezone)
+		return nil
+	}
 	if f.JSON() {
 		return writeJSON(f, s)
 	}
-	w := f.IO.Out
-	now := f.Now()
 	fmt.Fprintf(w, "account:             %s (%s)\n", s.AccountUPN, s.AccountObjectID)
 	fmt.Fprintf(w, "authorized:          %s (%s ago)\n", s.AuthorizedAt.Local().Format(time.DateTime), ago(now.Sub(s.AuthorizedAt)))
 	fmt.Fprintf(w, "refresh token used:  %s (%s ago)\n", s.RefreshUsedAt.Local().Format(time.DateTime), ago(now.Sub(s.RefreshUsedAt)))

@@ -169,6 +169,15 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	}
 	root.AddCommand(newVersionCmd(f))
 	root.CompletionOptions.HiddenDefaultCmd = false
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = "  elentra-teams completion bash > /etc/bash_completion.d/elentra-teams\n  source <(elentra-teams completion zsh)"
+			for _, sh := range c.Commands() {
+				sh.Example = "  elentra-teams completion " + sh.Name() + " > elentra-teams." + sh.Name()
+			}
+		}
+	}
 	fixArgs(root)
 	return root
 }

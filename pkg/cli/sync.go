@@ -227,7 +227,9 @@ func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, com
 // found. Quiet keeps only the failures (cron mails whatever is printed).
 func printReport(w io.Writer, rep *engine.Report, quiet bool) {
 	if rep.Disabled != "" {
-		fmt.Fprintln(w, rep.Disabled)
+		if !quiet { // an admin switched it off on purpose: cron need not say so every hour
+			fmt.Fprintln(w, rep.Disabled)
+		}
 		return
 	}
 	reports := rep.Steps
