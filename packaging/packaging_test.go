@@ -592,3 +592,25 @@ func TestProductionBinaryDeps(t *testing.T) {
 		}
 	}
 }
+
+// TestClientAndSimulatorWrittenApart: the Graph client and the simulator
+// never import each other (tests included), so a wrong field name cannot
+// hide by being wrong on both sides.
+func TestClientAndSimulatorWrittenApart(t *testing.T) {
+	for pkg, banned := range map[string]string{
+		"./pkg/msgraph":          module + "/pkg/msgraph/graphsim",
+		"./pkg/msgraph/graphsim": module + "/pkg/msgraph",
+	} {
+		cmd := exec.Command("go", "list", "-deps", "-test", pkg)
+		cmd.Dir = ".."
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if dep == banned {
+				t.Errorf("%s (or its tests) imports %s", pkg, banned)
+			}
+		}
+	}
+}
