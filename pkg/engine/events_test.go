@@ -166,27 +166,11 @@ func simTime(t *testing.T, d graphsim.StateDateTime) time.Time {
 
 // eventDump is every row sync-events owns or writes, to show a run changed none.
 func (h *harness) eventDump() string {
-	h.t.Helper()
-	var b strings.Builder
-	for _, q := range []string{
-		"SELECT * FROM " + h.tdb.Table("msteams_events") + " ORDER BY event_id",
-		"SELECT * FROM " + h.tdb.Table("event_links") + " ORDER BY elink_id",
-		"SELECT * FROM " + h.tdb.Table("event_resource_entities") + " ORDER BY event_resource_entity_id",
-	} {
-		rows, err := h.tdb.Root.Queryx(q)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		for rows.Next() {
-			vals, err := rows.SliceScan()
-			if err != nil {
-				h.t.Fatal(err)
-			}
-			fmt.Fprintln(&b, stringify(vals))
-		}
-		rows.Close()
-	}
-	return b.String()
+	return h.dump(
+		"SELECT * FROM "+h.tdb.Table("msteams_events")+" ORDER BY event_id",
+		"SELECT * FROM "+h.tdb.Table("event_links")+" ORDER BY elink_id",
+		"SELECT * FROM "+h.tdb.Table("event_resource_entities")+" ORDER BY event_resource_entity_id",
+	)
 }
 
 // requestsSince returns the simulator's requests after the first n.

@@ -120,13 +120,18 @@ func writes(c graphsim.Counters) int {
 // tableDump is every row of the tool's mapping tables, to show a run
 // changed none.
 func (h *harness) tableDump() string {
+	return h.dump(
+		"SELECT course_id, enabled, COALESCE(group_id,''), state, COALESCE(display_name,''), COALESCE(description_hash,''), updated_at FROM "+h.tdb.Table("msteams_courses")+" ORDER BY course_id",
+		"SELECT course_id, object_id, role, added_by_tool, updated_at FROM "+h.tdb.Table("msteams_memberships")+" ORDER BY course_id, object_id",
+		"SELECT proxy_id, COALESCE(object_id,''), source, COALESCE(match_status,''), updated_at FROM "+h.tdb.Table("msteams_users")+" ORDER BY proxy_id",
+	)
+}
+
+// dump prints every row the queries return, one line each.
+func (h *harness) dump(queries ...string) string {
 	h.t.Helper()
 	var b strings.Builder
-	for _, q := range []string{
-		"SELECT course_id, enabled, COALESCE(group_id,''), state, COALESCE(display_name,''), COALESCE(description_hash,''), updated_at FROM " + h.tdb.Table("msteams_courses") + " ORDER BY course_id",
-		"SELECT course_id, object_id, role, added_by_tool, updated_at FROM " + h.tdb.Table("msteams_memberships") + " ORDER BY course_id, object_id",
-		"SELECT proxy_id, COALESCE(object_id,''), source, COALESCE(match_status,''), updated_at FROM " + h.tdb.Table("msteams_users") + " ORDER BY proxy_id",
-	} {
+	for _, q := range queries {
 		rows, err := h.tdb.Root.Queryx(q)
 		if err != nil {
 			h.t.Fatal(err)
