@@ -14,6 +14,7 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/engine"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
+	"github.com/elentra-teams/elentra-teams/pkg/msgraph/graphsim"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/school"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
@@ -234,5 +235,64 @@ func TestRunRecordHoldsTheFigures(t *testing.T) {
 	}
 	if got.GraphRequests == 0 || got.GraphRequests != rep.Graph.Requests {
 		t.Errorf("the run record says %d Graph requests, the report %d", got.GraphRequests, rep.Graph.Requests)
+	}
+}
+
+// A tenant naming policy changes the names Graph keeps: the tool records
+// what Graph kept, finds its groups again, and never renames on every run.
+func TestNamingPolicy(t *testing.T) {
+	h := newHarness(t, smallSchool(), nil)
+	h.sim.SetFaults(graphsim.Faults{NicknamePolicy: graphsim.NicknamePolicy{Prefix: "GRP-", Suffix: "-EDU"}})
+	if _, err := h.sync(nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tm := range h.sim.State().Teams {
+		if !strings.HasPrefix(tm.DisplayName, "GRP-") {
+			t.Fatalf("the policy did not apply: %q", tm.DisplayName)
+		}
+	}
+	c0 := writes(h.sim.Counters())
+	if _, err := h.sync(nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := writes(h.sim.Counters()) - c0; n != 0 {
+		t.Errorf("the second run wrote %d times under a naming policy", n)
+	}
+	recs, _ := store.New(h.tdb.DB).TeamRecords(context.Background(), nil)
+	for _, r := range recs {
+		if r.GroupID != "" && !strings.HasPrefix(r.GraphDisplayName, "GRP-") {
+			t.Errorf("course %d records %q, not the name Graph kept", r.CourseID, r.GraphDisplayName)
+		}
+	}
+	// the tool's records lost (a restored backup) and every course code
+	// changed since the groups were made: they are found again by the
+	// unchanging part of their nickname despite the policy, not duplicated
+	groups := len(h.sim.State().Groups)
+	h.tdb.Exec(t, "UPDATE "+h.tdb.Table("msteams_courses")+" SET group_id = NULL, state = 'group_intent'")
+	h.tdb.Exec(t, "UPDATE "+h.tdb.Table("courses")+" SET course_code = CONCAT('NEW-', course_code)")
+	if rep, err := h.sync(nil); err != nil {
+		t.Fatalf("%v %+v", err, rep.AllFailures())
+	}
+	if n := len(h.sim.State().Groups); n != groups {
+		t.Errorf("%d groups after the records were lost, want the %d there were", n, groups)
+	}
+	noDuplicates(t, h)
+}
+
+func TestContainsNickname(t *testing.T) {
+	for _, c := range []struct {
+		kept, key string
+		want      bool
+	}{
+		{"elentra-o1-c1-med-100", "elentra-o1-c1", true},
+		{"GRP-elentra-o1-c1-med-100-EDU", "elentra-o1-c1", true},
+		{"elentra-o1-c1", "elentra-o1-c1", true},
+		{"elentra-o1-c12-med-100", "elentra-o1-c1", false},
+		{"xelentra-o1-c1-med", "elentra-o1-c1", false},
+		{"elentra-o1-c12-elentra-o1-c1", "elentra-o1-c1", true},
+	} {
+		if got := engine.ContainsNickname(c.kept, c.key); got != c.want {
+			t.Errorf("ContainsNickname(%q, %q) = %v", c.kept, c.key, got)
+		}
 	}
 }

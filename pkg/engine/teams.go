@@ -55,6 +55,7 @@ func teamsInput(env *Env, sc *scope, n *names) (reconcile.TeamsInput, []reconcil
 			course.DisplayName = n.displayName(c)
 			course.Description = plainText(c.Description)
 			course.MailNickname = reconcile.MailNickname(env.Config.Sync.GroupPrefix, c.OrganisationID, c.ID, c.Code)
+			course.NicknameKey = reconcile.NicknameKey(env.Config.Sync.GroupPrefix, c.OrganisationID, c.ID)
 			course.OwnerIDs, course.OwnersWithoutID = owners, without
 		}
 		in.Courses = append(in.Courses, course)
@@ -160,8 +161,10 @@ func lookupGroups(ctx context.Context, env *Env, creates []reconcile.Action) map
 	}
 	reqs := make([]msgraph.BatchRequest, len(creates))
 	for i, a := range creates {
+		// By the unchanging key: the code after it may have changed since.
+		key := strings.ReplaceAll(a.NicknameKey, "'", "''")
 		reqs[i] = msgraph.BatchRequest{ID: fmt.Sprint(i + 1), Method: "GET",
-			URL: "/groups?$filter=" + queryEscape("mailNickname eq '"+strings.ReplaceAll(a.MailNickname, "'", "''")+"'") +
+			URL: "/groups?$filter=" + queryEscape("mailNickname eq '"+key+"' or startswith(mailNickname,'"+key+"-')") +
 				"&$select=id,displayName,description,mailNickname,resourceProvisioningOptions"}
 	}
 	resps, err := env.Graph.Batch(ctx, reqs)
@@ -280,15 +283,11 @@ func (t *teamsApplier) findOrCreateGroup(ctx context.Context, a reconcile.Action
 	if len(cands) == 0 && t.sc.Records[a.CourseID].State == reconcile.StateGroupIntent {
 		// A previous run meant to create it: a naming policy may have added
 		// a prefix or suffix to the nickname, so search for it inside one.
-		found, err := env.Graph.SearchGroupsByMailNickname(ctx, a.MailNickname)
+		found, err := t.searchNickname(ctx, a.NicknameKey)
 		if err != nil {
-			return nil, fmt.Errorf("search groups named like %s: %w", a.MailNickname, err)
+			return nil, err
 		}
-		for _, g := range found {
-			if strings.Contains(strings.ToLower(g.MailNickname), strings.ToLower(a.MailNickname)) {
-				cands = append(cands, g)
-			}
-		}
+		cands = found
 	}
 	switch len(cands) {
 	case 0:
@@ -313,8 +312,12 @@ func (t *teamsApplier) findOrCreateGroup(ctx context.Context, a reconcile.Action
 	})
 	if err != nil {
 		if msgraph.HasCode(err, "ObjectConflict") {
-			// Created meanwhile (or by the request whose answer was lost).
+			// Created meanwhile (or by the request whose answer was lost),
+			// maybe under a naming policy's prefix or suffix.
 			gs, ferr := env.Graph.FindGroupsByMailNickname(ctx, a.MailNickname)
+			if ferr == nil && len(gs) == 0 {
+				gs, ferr = t.searchNickname(ctx, a.NicknameKey)
+			}
 			if ferr == nil && len(gs) == 1 {
 				return t.adopt(ctx, a, gs[0])
 			}
@@ -344,6 +347,47 @@ func (t *teamsApplier) recordBoundOwners(ctx context.Context, a reconcile.Action
 	}
 	return t.env.Store.RecordMembers(ctx, recs, t.env.Now())
 }
+
+// searchNickname finds the groups whose nickname holds the key, as a
+// tenant's naming policy keeps it (prefix + nickname + suffix): a search by
+// the key's words, then only the candidates that hold the whole key.
+func (t *teamsApplier) searchNickname(ctx context.Context, nick string) ([]msgraph.Group, error) {
+	words := strings.FieldsFunc(strings.ToLower(nick), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	})
+	found, err := t.env.Graph.SearchGroupsByMailNicknameWords(ctx, words)
+	if err != nil {
+		return nil, fmt.Errorf("search groups named like %s: %w", nick, err)
+	}
+	var out []msgraph.Group
+	for _, g := range found {
+		if containsNickname(g.MailNickname, nick) {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// containsNickname reports whether kept holds the key nick whole, between
+// separators (or the ends), so that elentra-o1-c1 is not found inside
+// elentra-o1-c12.
+func containsNickname(kept, nick string) bool {
+	kept, nick = strings.ToLower(kept), strings.ToLower(nick)
+	for i := strings.Index(kept, nick); i >= 0; {
+		end := i + len(nick)
+		if (i == 0 || !isAlnum(kept[i-1])) && (end == len(kept) || !isAlnum(kept[end])) {
+			return true
+		}
+		next := strings.Index(kept[i+1:], nick)
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return false
+}
+
+func isAlnum(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' }
 
 // adopt records an existing group as the course's, instead of creating one.
 func (t *teamsApplier) adopt(ctx context.Context, a reconcile.Action, g msgraph.Group) (*msgraph.Group, error) {

@@ -135,6 +135,30 @@ func (c *Client) SearchGroupsByMailNickname(ctx context.Context, fragment string
 	return listAll[Group](ctx, c, req)
 }
 
+// SearchGroupsByMailNicknameWords returns groups whose mailNickname holds a
+// word starting with each of words (`$search="mailNickname:w1" AND
+// "mailNickname:w2"`, ConsistencyLevel eventual). The directory tokenises
+// nicknames into words at '-' and other separators, so a nickname a naming
+// policy wrapped in a prefix or suffix is still found by its own words;
+// callers filter the candidates for the exact nickname.
+func (c *Client) SearchGroupsByMailNicknameWords(ctx context.Context, words []string) ([]Group, error) {
+	if len(words) == 0 {
+		return nil, errorf(http.MethodGet, "/groups", "no words to search for")
+	}
+	clauses := make([]string, len(words))
+	for i, w := range words {
+		if w == "" || strings.ContainsAny(w, "\"\\ ") {
+			return nil, errorf(http.MethodGet, "/groups", "search word %q: empty or holds a quote, backslash or space", w)
+		}
+		clauses[i] = `"mailNickname:` + w + `"`
+	}
+	q := query{}.
+		add("$search", strings.Join(clauses, " AND ")).
+		add("$select", groupSelect)
+	req := newRequest(http.MethodGet, "/groups", q).withHeader("ConsistencyLevel", "eventual")
+	return listAll[Group](ctx, c, req)
+}
+
 // GroupUpdate holds the group properties to change; nil leaves one as is.
 type GroupUpdate struct {
 	DisplayName *string `json:"displayName,omitempty"`

@@ -49,6 +49,7 @@ type Action struct {
 	DisplayName  string   `json:"display_name,omitempty"`
 	Description  *string  `json:"description,omitempty"`
 	MailNickname string   `json:"mail_nickname,omitempty"`
+	NicknameKey  string   `json:"nickname_key,omitempty"`
 	OwnerIDs     []string `json:"owner_ids,omitempty"`
 
 	// Members

@@ -32,6 +32,7 @@ type Course struct {
 	DisplayName    string
 	Description    string
 	MailNickname   string
+	NicknameKey    string // the unchanging part of MailNickname
 	// OwnerIDs are the Object IDs of the course's Elentra owners.
 	OwnerIDs []string
 	// OwnersWithoutID counts Elentra owners that have no Object ID yet.
@@ -136,7 +137,7 @@ func PlanTeams(in TeamsInput) Plan {
 				reason = "a previous run may have created the group: it is looked up before creating"
 			}
 			p.add(Action{Kind: KindCreateTeam, CourseID: c.CourseID, DisplayName: c.DisplayName, Description: &desc,
-				MailNickname: c.MailNickname, OwnerIDs: owners, Reason: reason})
+				MailNickname: c.MailNickname, NicknameKey: c.NicknameKey, OwnerIDs: owners, Reason: reason})
 		case rec.State == StateGroup || rec.State == StateFailed:
 			p.add(Action{Kind: KindCreateTeam, CourseID: c.CourseID, GroupID: rec.GroupID, DisplayName: c.DisplayName,
 				Description: &desc, MailNickname: c.MailNickname, Reason: "the group exists without its Team"})
@@ -233,10 +234,7 @@ const DefaultGroupPrefix = "elentra"
 // readable part from the course code. Graph allows at most 64 ASCII
 // characters without @ () \ [] " ; : <> , space (and . / ' are best avoided).
 func MailNickname(groupPrefix string, organisationID, courseID int, code string) string {
-	if groupPrefix == "" {
-		groupPrefix = DefaultGroupPrefix
-	}
-	prefix := fmt.Sprintf("%s-o%d-c%d", groupPrefix, organisationID, courseID)
+	prefix := NicknameKey(groupPrefix, organisationID, courseID)
 	readable := SanitizeNickname(code)
 	if readable == "" {
 		return prefix
@@ -246,6 +244,17 @@ func MailNickname(groupPrefix string, organisationID, courseID int, code string)
 		s = strings.TrimRight(s[:64], "-_")
 	}
 	return s
+}
+
+// NicknameKey is the part of a course's nickname that never changes: prefix,
+// organisation and course ids. The readable code after it follows the course
+// code at creation, which may change later, so groups are found again by the
+// key (and a naming policy's prefix or suffix around the whole).
+func NicknameKey(groupPrefix string, organisationID, courseID int) string {
+	if groupPrefix == "" {
+		groupPrefix = DefaultGroupPrefix
+	}
+	return fmt.Sprintf("%s-o%d-c%d", groupPrefix, organisationID, courseID)
 }
 
 // SanitizeNickname keeps the characters a mailNickname may hold: accents are
