@@ -232,3 +232,20 @@ func TestStatsCountByRouteAndStatus(t *testing.T) {
 		t.Errorf("stats = %+v", s)
 	}
 }
+
+func TestSearchGroupsByMailNicknameWords(t *testing.T) {
+	groupSel := "id,displayName,description,mailNickname,visibility,resourceProvisioningOptions"
+	stub := newStub(t,
+		step{method: "GET", path: "/groups", query: vals("$search", `"mailNickname:elentra" AND "mailNickname:o1" AND "mailNickname:c7"`, "$select", groupSel),
+			header: map[string]string{"ConsistencyLevel": "eventual"},
+			status: 200, reply: `{"value":[{"id":"g7","mailNickname":"GRP-elentra-o1-c7-med-106-EDU"}]}`},
+	)
+	c := newTestClient(stub.srv, newFakeClock(), nil)
+	found, err := c.SearchGroupsByMailNicknameWords(context.Background(), []string{"elentra", "o1", "c7"})
+	if err != nil || len(found) != 1 || found[0].ID != "g7" {
+		t.Fatalf("= %+v, %v", found, err)
+	}
+	if _, err := c.SearchGroupsByMailNicknameWords(context.Background(), []string{`a"b`}); err == nil {
+		t.Error("a word with a quote was sent")
+	}
+}
