@@ -229,6 +229,7 @@ type Sim struct {
 	users      []*User
 	usersByID  map[string]*User // by foldKey of the id
 	usersByKey map[string]*User // by foldKey of the id or userPrincipalName
+	usersJSON  map[*User]map[string]any
 	groups     map[string]*group
 	ops        map[string]*operation
 	mailboxes  map[string]*mailbox // by lower-cased user id
@@ -386,6 +387,7 @@ func (s *Sim) SetMailbox(userID string, has bool) {
 // order that carries it, so a look-up finds what a scan in order would: a
 // directory of 30,000 users is searched for every member of every bulk add.
 func (s *Sim) indexUsers() {
+	s.usersJSON = nil
 	s.usersByID = make(map[string]*User, len(s.users))
 	s.usersByKey = make(map[string]*User, 2*len(s.users))
 	for _, u := range s.users {

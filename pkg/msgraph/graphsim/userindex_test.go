@@ -41,8 +41,15 @@ func TestUserLookupsFollowTheDirectory(t *testing.T) {
 	if u := s.userByID("bbbb"); u == nil || u.UserPrincipalName != "aaaa" {
 		t.Errorf("userByID(bbbb) = %+v, want the second user", u)
 	}
+	if j := s.cachedUserJSON(s.userByID("bbbb")); j["userPrincipalName"] != "aaaa" {
+		t.Errorf("cached JSON of bbbb = %v", j)
+	}
 	s.AddUser(User{ID: "cccc", UserPrincipalName: "new@example.edu"})
 	s.AddUser(User{ID: "bbbb", UserPrincipalName: "renamed@example.edu"})
+	// A filtered listing sees the replaced user, not what was cached.
+	if j := s.cachedUserJSON(s.userByID("bbbb")); j["userPrincipalName"] != "renamed@example.edu" {
+		t.Errorf("after the replacement, the JSON a filter matches is %v", j)
+	}
 	if u := s.userByKey("NEW@example.edu"); u == nil || u.ID != "cccc" {
 		t.Errorf("an added user is not found by UPN: %+v", u)
 	}
