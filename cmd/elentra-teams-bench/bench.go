@@ -273,17 +273,13 @@ func Run(ctx context.Context, o Options, progress func(format string, args ...an
 // runCommand runs one command of the tool as its own process, through the
 // spawner, and reads its JSON report, wall time and peak resident memory.
 func (w *world) runCommand(ctx context.Context, name string) (*CommandResult, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
 	rssRead, rssWrite, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = rssRead.Close() }()
-	cmd := exec.CommandContext(ctx, self, w.tool, "--config", w.config, "--output", "json", name)
-	cmd.Env = append(toolEnv(), spawnEnv+"=1")
+	cmd := exec.CommandContext(ctx, w.spawner, w.tool, "--config", w.config, "--output", "json", name)
+	cmd.Env = toolEnv()
 	cmd.ExtraFiles = []*os.File{rssWrite}
 	// Cancelled, the spawner passes SIGINT on to the tool and waits for it;
 	// killing the spawner would leave the tool running.

@@ -40,18 +40,19 @@ type Check struct {
 	Limit   float64 `json:"limit"`
 	AtLeast bool    `json:"at_least,omitempty"`
 	Pass    bool    `json:"pass"`
-	// Counted: Got is a count that does not depend on timing, so CI fails
-	// when the check does. Times, throttling and memory are reported only.
-	Counted bool   `json:"counted"`
-	Detail  string `json:"detail,omitempty"`
+	// Asserted: a count of requests or of failed writes, which does not
+	// depend on timing, so CI fails when the check does. Times, throttling,
+	// memory and database queries are reported.
+	Asserted bool   `json:"asserted"`
+	Detail   string `json:"detail,omitempty"`
 }
 
-func atMost(target string, got, limit float64, counted bool, detail string) Check {
-	return Check{Target: target, Got: got, Limit: limit, Pass: got <= limit, Counted: counted, Detail: detail}
+func atMost(target string, got, limit float64, asserted bool, detail string) Check {
+	return Check{Target: target, Got: got, Limit: limit, Pass: got <= limit, Asserted: asserted, Detail: detail}
 }
 
-func atLeast(target string, got, limit float64, counted bool, detail string) Check {
-	return Check{Target: target, Got: got, Limit: limit, AtLeast: true, Pass: got >= limit, Counted: counted, Detail: detail}
+func atLeast(target string, got, limit float64, asserted bool, detail string) Check {
+	return Check{Target: target, Got: got, Limit: limit, AtLeast: true, Pass: got >= limit, Asserted: asserted, Detail: detail}
 }
 
 // evaluate checks a finished benchmark against the targets.
@@ -125,7 +126,7 @@ func evaluate(r *Result) []Check {
 		atMost("no request finally failing for throttling", float64(finalThrottle), 0, true, ""),
 		atMost("every attempted write lands (failures)", float64(failures), 0, true, ""),
 		atMost("peak RSS ≤ 150 MB (MiB)", float64(maxRSS)/1024, peakRSSMiB, false, rssCmd),
-		atMost("≤ 25 database queries per command", float64(maxQueries), queriesPerCommand, true, queriesCmd))
+		atMost("≤ 25 database queries per command", float64(maxQueries), queriesPerCommand, false, queriesCmd))
 	return out
 }
 

@@ -105,7 +105,7 @@ func writeMarkdown(w io.Writer, r *Result) {
 			met = "**no**"
 		}
 		asserted := "reported"
-		if c.Counted {
+		if c.Asserted {
 			asserted = "asserted"
 		}
 		fmt.Fprintf(w, "| %s | %s | %s %s | %s | %s | %s |\n", c.Target, number(c.Got), op, number(c.Limit), met, asserted, c.Detail)

@@ -52,6 +52,7 @@ type world struct {
 	dir     string
 	tool    string // path of the elentra-teams binary
 	simPath string // path of the msgraph-sim binary
+	spawner string // path of the spawner, which measures the tool's memory
 	config  string // path of config.yaml
 	secret  string // the seeded client's fake secret
 	seed    string // path of the simulator's seed
@@ -89,7 +90,7 @@ func startWorld(ctx context.Context, o Options, sc Scenario, progress func(strin
 	w.dir = dir
 	w.closers = append(w.closers, func() { _ = os.RemoveAll(dir) })
 
-	if w.tool, w.simPath, err = binaries(ctx, o, dir, progress); err != nil {
+	if w.tool, w.simPath, w.spawner, err = binaries(ctx, o, dir, progress); err != nil {
 		return nil, err
 	}
 	progress("generating scenario %s: %d courses, %d learners, %d events in the horizon", sc.Name, sc.Spec.Courses, sc.Spec.Learners, sc.Spec.Events)
@@ -121,26 +122,33 @@ func startWorld(ctx context.Context, o Options, sc Scenario, progress func(strin
 	return w, nil
 }
 
-// binaries returns the tool and simulator binaries: the given paths, or
-// fresh builds into dir.
-func binaries(ctx context.Context, o Options, dir string, progress func(string, ...any)) (tool, sim string, err error) {
+// binaries returns the tool and simulator binaries (the given paths, or
+// fresh builds into dir) and a fresh build of the spawner.
+func binaries(ctx context.Context, o Options, dir string, progress func(string, ...any)) (tool, sim, spawner string, err error) {
 	tool, sim = o.ToolPath, o.SimPath
 	for _, b := range []struct {
 		path *string
 		pkg  string
-	}{{&tool, "cmd/elentra-teams"}, {&sim, "cmd/msgraph-sim"}} {
+	}{{&tool, "cmd/elentra-teams"}, {&sim, "cmd/msgraph-sim"}, {&spawner, "cmd/elentra-teams-bench/spawner"}} {
 		if *b.path != "" {
 			continue
 		}
-		out := filepath.Join(dir, filepath.Base(b.pkg))
-		progress("building %s", b.pkg)
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, modulePath+"/"+b.pkg)
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			return "", "", fmt.Errorf("go build %s: %w\n%s", b.pkg, err, msg)
+		if *b.path, err = build(ctx, b.pkg, dir, progress); err != nil {
+			return "", "", "", err
 		}
-		*b.path = out
 	}
-	return tool, sim, nil
+	return tool, sim, spawner, nil
+}
+
+// build compiles a package of the module into dir.
+func build(ctx context.Context, pkg, dir string, progress func(string, ...any)) (string, error) {
+	out := filepath.Join(dir, filepath.Base(pkg))
+	progress("building %s", pkg)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, modulePath+"/"+pkg)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, msg)
+	}
+	return out, nil
 }
 
 const modulePath = "github.com/elentra-teams/elentra-teams"
