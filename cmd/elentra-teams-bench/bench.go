@@ -109,9 +109,10 @@ type CommandResult struct {
 	ReportedRequests int            `json:"reported_requests"`
 	Retries          int            `json:"retries"`
 	ByRoute          map[string]int `json:"reported_by_route"`
-	// Calls counts the Graph calls by route from the simulator's log,
-	// $batch items each on their own and throttled answers included.
-	Calls             map[string]int `json:"calls_by_route"`
+	// Routes counts the Graph calls by route from the simulator's log:
+	// requests of their own and items of $batch requests, throttled
+	// answers included.
+	Routes            []routeCount   `json:"routes"`
 	Failures          int            `json:"failures"`
 	ThrottledFailures int            `json:"throttled_failures"`
 	Applied           map[string]int `json:"applied"`
@@ -245,7 +246,7 @@ func Run(ctx context.Context, o Options, progress func(format string, args ...an
 			}
 			pos += len(entries)
 			c.entries = entries
-			c.Calls = callsByRoute(entries)
+			c.Routes = routeCounts(entries)
 			work := measure(entries, limits)
 			c.Bound = lowerBound(work, limits, o.Latency)
 			c.BoundSeconds = c.Bound.Seconds / o.TimeScale
@@ -346,17 +347,6 @@ func throttledAnswers(entries []logEntry) int {
 		}
 	}
 	return n
-}
-
-// callsByRoute counts Graph calls by route, $batch items included.
-func callsByRoute(entries []logEntry) map[string]int {
-	out := map[string]int{}
-	for _, e := range entries {
-		if e.isGraph() {
-			out[e.Route]++
-		}
-	}
-	return out
 }
 
 // countServed counts the calls of a route answered with success.

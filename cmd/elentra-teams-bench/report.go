@@ -85,7 +85,7 @@ func writeMarkdown(w io.Writer, r *Result) {
 	fmt.Fprintln(w, "|---|---|---|--:|--:|")
 	for _, p := range r.Phases {
 		for _, c := range p.Commands {
-			for _, rc := range routeCounts(c.entries) {
+			for _, rc := range c.Routes {
 				fmt.Fprintf(w, "| %s | %s | `%s` | %d | %d |\n", p.Name, c.Command, rc.Route, rc.Alone, rc.InBatch)
 			}
 		}
