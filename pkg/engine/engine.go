@@ -463,15 +463,40 @@ func (env *Env) progress(step string, total int) func() {
 // capPlan applies sync.max_actions: what is over the cap is deferred to the
 // next run and said in a finding.
 func capPlan(env *Env, r *Report, p reconcile.Plan) []reconcile.Action {
-	kept, deferred := reconcile.Cap(p.Actions, env.Config.Sync.MaxActions)
+	b := newBudget(env)
+	kept := b.take(r, p.Actions)
+	b.report(r)
+	return kept
+}
+
+// budget is what is left of sync.max_actions in a run applied in parts.
+type budget struct {
+	max, left, deferred int
+}
+
+func newBudget(env *Env) *budget {
+	return &budget{max: env.Config.Sync.MaxActions, left: env.Config.Sync.MaxActions}
+}
+
+// take keeps the actions that fit what is left and defers the rest.
+func (b *budget) take(r *Report, actions []reconcile.Action) []reconcile.Action {
+	kept, deferred := reconcile.Cap(actions, b.left)
+	b.left -= (&reconcile.Plan{Actions: kept}).Weight()
 	if len(deferred) > 0 {
 		r.deferred(deferred)
-		n := (&reconcile.Plan{Actions: deferred}).Weight()
-		r.note(reconcile.Finding{Kind: "max_actions", Severity: reconcile.Warning,
-			Message: fmt.Sprintf("sync.max_actions (%d) reached: %d changes are left for the next run", env.Config.Sync.MaxActions, n),
-			Fix:     "if these changes are expected (a first sync of a large school), raise sync.max_actions or let the next runs finish them"})
+		b.deferred += (&reconcile.Plan{Actions: deferred}).Weight()
 	}
 	return kept
+}
+
+// report says, once, what the cap left for the next run.
+func (b *budget) report(r *Report) {
+	if b.deferred == 0 {
+		return
+	}
+	r.note(reconcile.Finding{Kind: "max_actions", Severity: reconcile.Warning,
+		Message: fmt.Sprintf("sync.max_actions (%d) reached: %d changes are left for the next run", b.max, b.deferred),
+		Fix:     "if these changes are expected (a first sync of a large school), raise sync.max_actions or let the next runs finish them"})
 }
 
 func sortedInts(m map[int]bool) []int {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
@@ -24,24 +25,21 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 	}
 	// The Teams to reconcile: current courses with a Team (an archived Team
 	// is read-only, and a course that ended keeps its last membership).
-	var teamIDs []string
 	var courseIDs []int
 	for id, rec := range sc.Records {
 		if rec.State != reconcile.StateTeam || rec.GroupID == "" || !sc.current(id) {
 			continue
 		}
-		teamIDs = append(teamIDs, rec.GroupID)
 		courseIDs = append(courseIDs, id)
 	}
 	sort.Ints(courseIDs)
-	sort.Strings(teamIDs)
 	for id := range sc.Enabled {
 		if rec, ok := sc.Records[id]; sc.current(id) && (!ok || rec.State != reconcile.StateTeam) {
 			r.note(reconcile.Finding{Kind: "no_team_yet", Severity: reconcile.Note, CourseID: id, Name: sc.Courses[id].Code,
 				Message: "the course has no Team yet, so no members are synced", Fix: "run sync-teams (sync does it first)"})
 		}
 	}
-	if len(teamIDs) == 0 {
+	if len(courseIDs) == 0 {
 		return nil
 	}
 	managed, err := env.Store.ManagedMembers(ctx, courseIDs)
@@ -53,6 +51,33 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 		return err
 	}
 	noteDangling(r, sc, dangling)
+
+	// The Teams go membersChunk at a time, listed, planned and applied
+	// before the next are listed: memory holds one chunk's member lists,
+	// whatever the size of the school.
+	b := newBudget(env)
+	defer b.report(r)
+	m := &membersApplier{env: env, r: r, managed: managed}
+	tick := env.progress("sync-members", len(courseIDs))
+	for start := 0; start < len(courseIDs); start += membersChunk {
+		chunk := courseIDs[start:min(start+membersChunk, len(courseIDs))]
+		if err := syncMemberChunk(ctx, env, r, sc, managed, chunk, b, m, tick); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// membersChunk is how many Teams a member sync lists and applies at once:
+// five $batch listings of 20.
+const membersChunk = 100
+
+func syncMemberChunk(ctx context.Context, env *Env, r *Report, sc *scope, managed map[int]map[string]store.MemberRecord,
+	courseIDs []int, b *budget, m *membersApplier, tick func()) error {
+	teamIDs := make([]string, len(courseIDs))
+	for i, id := range courseIDs {
+		teamIDs[i] = sc.Records[id].GroupID
+	}
 	lists, listErrs, err := env.Graph.ListMembersOfTeams(ctx, teamIDs)
 	if err != nil {
 		return fmt.Errorf("list Team members: %w", err)
@@ -68,7 +93,7 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 	if env.Mailbox != "" && env.Mailbox != "me" {
 		organizer = strings.ToLower(env.Mailbox)
 	}
-	stale := map[int][]string{}
+	var stale []store.MemberRecord
 	for _, id := range courseIDs {
 		rec := sc.Records[id]
 		c := sc.Courses[id]
@@ -134,40 +159,52 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 			// forgotten.
 			for oid := range tm.Managed {
 				if _, want := tm.Desired[oid]; !want && !present[oid] {
-					stale[id] = append(stale[id], oid)
+					stale = append(stale, store.MemberRecord{CourseID: id, ObjectID: oid})
 				}
 			}
 		}
 		in.Teams = append(in.Teams, tm)
 	}
+	lists = nil // what the plan needs is in `in` now
 	plan := reconcile.PlanMembers(in)
 	r.planned(plan)
 	if env.DryRun {
 		return nil
 	}
-	for _, id := range sortedKeysInt(stale) {
-		if err := env.Store.DeleteMembers(ctx, id, stale[id]); err != nil {
-			return err
+	if err := env.Store.ForgetMembers(ctx, stale); err != nil {
+		return err
+	}
+	actions := b.take(r, plan.Actions)
+
+	// Recorded before the requests, in one statement for the chunk: a
+	// crash after Graph added someone must not leave a member the tool
+	// would never remove. A record of someone not (yet) in the Team is
+	// harmless: it only allows removing them. Role changes of the tool's
+	// members are recorded the same way.
+	var intents []store.MemberRecord
+	for _, a := range actions {
+		switch a.Kind {
+		case reconcile.KindAddMembers:
+			for _, ad := range a.Adds {
+				intents = append(intents, store.MemberRecord{CourseID: a.CourseID, ObjectID: ad.UserID, ProxyID: ad.ProxyID, Role: string(ad.Role)})
+			}
+		case reconcile.KindSetRole:
+			if _, ours := managed[a.CourseID][strings.ToLower(a.UserID)]; ours {
+				intents = append(intents, store.MemberRecord{CourseID: a.CourseID, ObjectID: a.UserID, ProxyID: a.ProxyID, Role: string(a.Role)})
+			}
 		}
 	}
-	if plan.Empty() {
-		return nil
+	if err := env.Store.RecordMembers(ctx, intents, env.Now()); err != nil {
+		return err
 	}
-	actions := capPlan(env, r, plan)
 
 	// One worker per Team at a time: a Team takes at most 4 requests a
 	// second, so its actions go in sequence while Teams go in parallel.
 	byTeam := map[int][]reconcile.Action{}
-	var order []int
 	for _, a := range actions {
-		if _, ok := byTeam[a.CourseID]; !ok {
-			order = append(order, a.CourseID)
-		}
 		byTeam[a.CourseID] = append(byTeam[a.CourseID], a)
 	}
-	m := &membersApplier{env: env, r: r, managed: managed}
-	tick := env.progress("sync-members", len(order))
-	return forEach(ctx, env.Config.Sync.Concurrency, order, func(ctx context.Context, courseID int) {
+	err = forEach(ctx, env.Config.Sync.Concurrency, courseIDs, func(ctx context.Context, courseID int) {
 		defer tick()
 		for _, a := range byTeam[courseID] {
 			if ctx.Err() != nil {
@@ -176,6 +213,13 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 			m.apply(ctx, a)
 		}
 	})
+	// What failed or was removed is forgotten in one statement; if the run
+	// dies first, the next run forgets the records of members neither in
+	// the Team nor wanted.
+	if ferr := env.Store.ForgetMembers(context.WithoutCancel(ctx), m.takeForgotten()); ferr != nil && err == nil {
+		err = ferr
+	}
+	return err
 }
 
 // noteDangling reports audience rows that name deleted users or groups: the
@@ -218,26 +262,38 @@ type membersApplier struct {
 	env     *Env
 	r       *Report
 	managed map[int]map[string]store.MemberRecord
+
+	mu        sync.Mutex
+	forgotten []store.MemberRecord // removed, or never added: their records go
 }
 
+func (m *membersApplier) forget(courseID int, userIDs ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, id := range userIDs {
+		m.forgotten = append(m.forgotten, store.MemberRecord{CourseID: courseID, ObjectID: id})
+	}
+}
+
+func (m *membersApplier) takeForgotten() []store.MemberRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := m.forgotten
+	m.forgotten = nil
+	return out
+}
+
+// apply sends one action; its records were written before (see
+// syncMemberChunk) and what must be forgotten is collected.
 func (m *membersApplier) apply(ctx context.Context, a reconcile.Action) {
 	env := m.env
 	switch a.Kind {
 	case reconcile.KindAddMembers:
 		adds := make([]msgraph.MemberAdd, len(a.Adds))
-		intents := make([]store.MemberRecord, len(a.Adds))
 		proxy := map[string]reconcile.MemberAdd{}
 		for i, ad := range a.Adds {
 			adds[i] = msgraph.MemberAdd{UserID: ad.UserID, Owner: ad.Role == reconcile.RoleOwner}
-			intents[i] = store.MemberRecord{CourseID: a.CourseID, ObjectID: ad.UserID, ProxyID: ad.ProxyID, Role: string(ad.Role)}
 			proxy[strings.ToLower(ad.UserID)] = ad
-		}
-		// Recorded before the add: a crash after Graph added them must not
-		// leave members the tool would never remove. A record of someone
-		// not (yet) in the Team is harmless: it only allows removing them.
-		if err := env.Store.RecordMembers(ctx, intents, env.Now()); err != nil {
-			m.r.fail(failure(a.Kind, a.CourseID, 0, "", err))
-			return
 		}
 		results, err := env.Graph.AddMembers(ctx, a.GroupID, adds)
 		added := 0
@@ -268,22 +324,11 @@ func (m *membersApplier) apply(ctx context.Context, a reconcile.Action) {
 				}
 			}
 		}
-		if len(failed) > 0 {
-			if derr := env.Store.DeleteMembers(context.WithoutCancel(ctx), a.CourseID, failed); derr != nil {
-				m.r.fail(failure(a.Kind, a.CourseID, 0, "", derr))
-			}
-		}
+		m.forget(a.CourseID, failed...)
 		if added > 0 {
 			m.r.applied(a.Kind, added)
 		}
 	case reconcile.KindSetRole:
-		_, ours := m.managed[a.CourseID][strings.ToLower(a.UserID)]
-		if ours {
-			if err := env.Store.RecordMembers(ctx, []store.MemberRecord{{CourseID: a.CourseID, ObjectID: a.UserID, ProxyID: a.ProxyID, Role: string(a.Role)}}, env.Now()); err != nil {
-				m.r.fail(failure(a.Kind, a.CourseID, 0, a.UserID, err))
-				return
-			}
-		}
 		if err := env.Graph.UpdateMemberRole(ctx, a.GroupID, a.MembershipID, a.Role == reconcile.RoleOwner); err != nil {
 			m.r.fail(failure(a.Kind, a.CourseID, 0, a.UserID, err))
 			return
@@ -295,10 +340,7 @@ func (m *membersApplier) apply(ctx context.Context, a reconcile.Action) {
 			m.r.fail(failure(a.Kind, a.CourseID, 0, a.UserID, err))
 			return
 		}
-		if err := env.Store.DeleteMembers(ctx, a.CourseID, []string{a.UserID}); err != nil {
-			m.r.fail(failure(a.Kind, a.CourseID, 0, a.UserID, err))
-			return
-		}
+		m.forget(a.CourseID, a.UserID)
 		m.r.applied(a.Kind, 1)
 	}
 }

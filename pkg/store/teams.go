@@ -259,22 +259,25 @@ func (s *Store) RecordMembers(ctx context.Context, recs []MemberRecord, now time
 	return nil
 }
 
-// DeleteMembers forgets memberships that were removed from a Team.
-func (s *Store) DeleteMembers(ctx context.Context, courseID int, objectIDs []string) error {
-	for len(objectIDs) > 0 {
-		n := min(len(objectIDs), elentra.MaxInList)
-		lower := make([]string, n)
-		for i, id := range objectIDs[:n] {
-			lower[i] = strings.ToLower(id)
+// ForgetMembers deletes the records of memberships of any courses (removed
+// from their Teams, or never added), in one statement per 500.
+func (s *Store) ForgetMembers(ctx context.Context, recs []MemberRecord) error {
+	for len(recs) > 0 {
+		n := min(len(recs), 500)
+		var b strings.Builder
+		args := make([]any, 0, 2*n)
+		b.WriteString(`DELETE FROM ` + s.db.Table(MembershipsTable) + ` WHERE `)
+		for i, r := range recs[:n] {
+			if i > 0 {
+				b.WriteString(" OR ")
+			}
+			b.WriteString(`(course_id = ? AND object_id = ?)`)
+			args = append(args, r.CourseID, strings.ToLower(r.ObjectID))
 		}
-		q, args, err := elentra.In(`DELETE FROM `+s.db.Table(MembershipsTable)+` WHERE course_id = ? AND object_id IN (?)`, courseID, lower)
-		if err != nil {
-			return err
+		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("forget removed memberships: %w", err)
 		}
-		if _, err := s.db.Exec(ctx, q, args...); err != nil {
-			return fmt.Errorf("forget removed memberships of course %d: %w", courseID, err)
-		}
-		objectIDs = objectIDs[n:]
+		recs = recs[n:]
 	}
 	return nil
 }
