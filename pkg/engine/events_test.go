@@ -700,12 +700,21 @@ func TestSyncEventsSwitches(t *testing.T) {
 	if child == 0 {
 		t.Fatal("no child event with its parent in the horizon")
 	}
+	// single: a top-level event no other event in the horizon hangs from,
+	// so switching it on brings no children with it.
+	hasChildren := map[int]bool{}
+	for _, e := range h.expectedMeetings() {
+		hasChildren[e.ParentID] = true
+	}
 	var single int
 	for id, e := range h.expectedMeetings() {
-		if e.ParentID == 0 && id != parent && id != h.school.Edge.AcrossDST {
+		if e.ParentID == 0 && !hasChildren[id] && id != parent && id != h.school.Edge.AcrossDST {
 			single = id
 			break
 		}
+	}
+	if single == 0 {
+		t.Fatal("no childless top-level event in the horizon")
 	}
 	me := h.tdb.Table("msteams_events")
 	h.exec("INSERT INTO "+me+" (event_id, enabled, switched_at, created_at, updated_at) VALUES (?, 1, ?, ?, ?), (?, 1, ?, ?, ?)",
