@@ -23,6 +23,9 @@ type options struct {
 	courses  int
 	learners int
 	faults   bool
+	// rehearse stands the school and the simulator up and waits, instead of
+	// running the commands: docs/setup.md followed by hand against them.
+	rehearse bool
 }
 
 // The default school runs in seconds. The embedded engine checks keys and
@@ -57,6 +60,10 @@ then runs the real elentra-teams commands an administrator would, printing
 each command and its output, and a summary. Everything lives in memory and in
 a temporary directory removed at the end.
 
+With --rehearse it runs no command: it prints the configuration for the
+database and the simulator and waits, so that docs/setup.md can be followed
+by hand with the real binary (see "Rehearse against the simulator" there).
+
 Flags:
 `)
 		fs.PrintDefaults()
@@ -64,6 +71,7 @@ Flags:
 	fs.IntVar(&o.courses, "courses", defaultCourses, fmt.Sprintf("number of courses in the synthetic school (1 to %d)", maxCourses))
 	fs.IntVar(&o.learners, "learners", defaultLearners, fmt.Sprintf("number of learners in the synthetic school (1 to %d)", maxLearners))
 	fs.BoolVar(&o.faults, "faults", false, "have the simulator throttle (429 with Retry-After), fail (503), lag after creates (404) and refuse one member of a bulk add; the sync must still converge")
+	fs.BoolVar(&o.rehearse, "rehearse", false, "run no command: keep the school's database and the simulator up, print their configuration and wait for Ctrl-C, to follow docs/setup.md by hand")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -90,6 +98,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	isolateFromEnvironment(stderr)
+	if o.rehearse {
+		if err := rehearse(ctx, o, stdout, time.Now); err != nil {
+			fmt.Fprintln(stderr, "elentra-teams-demo:", err)
+			return exitFailed
+		}
+		return exitOK
+	}
 	if _, err := runDemo(ctx, o, stdout, time.Now); err != nil {
 		fmt.Fprintln(stderr, "elentra-teams-demo:", err)
 		return exitFailed

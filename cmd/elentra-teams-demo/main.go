@@ -7,6 +7,11 @@
 // each command line and its output, then a summary.
 //
 //	go run ./cmd/elentra-teams-demo [--courses N] [--learners N] [--faults]
+//	go run ./cmd/elentra-teams-demo --rehearse
+//
+// With --rehearse it runs no command: it keeps the database and the
+// simulator up, prints their configuration and waits for Ctrl-C, so that
+// docs/setup.md can be followed by hand with the real binary.
 //
 // The production binary (cmd/elentra-teams) carries neither the embedded
 // server, the simulator nor the school generator: they live only here.

@@ -176,7 +176,7 @@ func authorizeStatus(f *Factory, cmd *cobra.Command) error {
 		}
 		fmt.Fprintf(w, "mode:                application (client credentials: nothing expires for want of use)\n")
 		fmt.Fprintf(w, "organiser:           %s (%s)\n", s.AccountUPN, s.AccountObjectID)
-		fmt.Fprintf(w, "checked:             %s (%s ago)\n", s.AuthorizedAt.Local().Format(time.DateTime), ago(now.Sub(s.AuthorizedAt)))
+		fmt.Fprintf(w, "checked:             %s (%s ago)\n", s.AuthorizedAt.Local().Format(time.DateTime+" MST"), ago(now.Sub(s.AuthorizedAt)))
 		fmt.Fprintf(w, "outlook time zone:   %s\n", s.OutlookTimezone)
 		return nil
 	}
@@ -184,10 +184,10 @@ func authorizeStatus(f *Factory, cmd *cobra.Command) error {
 		return writeJSON(f, s)
 	}
 	fmt.Fprintf(w, "account:             %s (%s)\n", s.AccountUPN, s.AccountObjectID)
-	fmt.Fprintf(w, "authorized:          %s (%s ago)\n", s.AuthorizedAt.Local().Format(time.DateTime), ago(now.Sub(s.AuthorizedAt)))
-	fmt.Fprintf(w, "refresh token used:  %s (%s ago)\n", s.RefreshUsedAt.Local().Format(time.DateTime), ago(now.Sub(s.RefreshUsedAt)))
+	fmt.Fprintf(w, "authorized:          %s (%s ago)\n", s.AuthorizedAt.Local().Format(time.DateTime+" MST"), ago(now.Sub(s.AuthorizedAt)))
+	fmt.Fprintf(w, "refresh token used:  %s (%s ago)\n", s.RefreshUsedAt.Local().Format(time.DateTime+" MST"), ago(now.Sub(s.RefreshUsedAt)))
 	fmt.Fprintf(w, "unused-expiry:       %d days left before Microsoft's 90 days without use\n", s.DaysLeftUnused)
-	fmt.Fprintf(w, "access token expiry: %s\n", s.AccessExpiry.Local().Format(time.DateTime))
+	fmt.Fprintf(w, "access token expiry: %s\n", s.AccessExpiry.Local().Format(time.DateTime+" MST"))
 	fmt.Fprintf(w, "outlook time zone:   %s\n", s.OutlookTimezone)
 	fmt.Fprintf(w, "scopes:              %s\n", strings.Join(s.Scopes, " "))
 	return nil

@@ -69,6 +69,7 @@ func printStatus(w io.Writer, rep *check.StatusReport, loc *time.Location, now t
 		}
 		return t.In(loc).Format(statusTime)
 	}
+	fmt.Fprintf(w, "Times are in %s (elentra.timezone).\n\n", loc)
 	fmt.Fprintf(w, "Courses (%d):\n", len(rep.Courses))
 	if len(rep.Courses) == 0 {
 		fmt.Fprintln(w, "  none is enabled: 'elentra-teams courses enable ID…' switches courses on")
