@@ -27,9 +27,11 @@ const (
 	eventsPerNoChangeRequest = 50
 	boundFactor              = 1.3
 	throttledPercent         = 2.0
-	peakRSSMiB               = 150
-	queriesPerCommand        = 25
-	baselineFactor           = 50
+	// peakRSSMiB is the target's 150 MB (10^6 bytes) in MiB, the unit the
+	// tables show.
+	peakRSSMiB        = 150e6 / (1 << 20)
+	queriesPerCommand = 25
+	baselineFactor    = 50
 )
 
 // Check is one target, met or not.
@@ -125,7 +127,7 @@ func evaluate(r *Result) []Check {
 	out = append(out,
 		atMost("no request finally failing for throttling", float64(finalThrottle), 0, true, ""),
 		atMost("every attempted write lands (failures)", float64(failures), 0, true, ""),
-		atMost("peak RSS ≤ 150 MB (MiB)", float64(maxRSS)/1024, peakRSSMiB, false, rssCmd),
+		atMost("peak RSS ≤ 150 MB (143.05 MiB)", float64(maxRSS)/1024, peakRSSMiB, false, rssCmd),
 		atMost("≤ 25 database queries per command", float64(maxQueries), queriesPerCommand, false, queriesCmd))
 	return out
 }
