@@ -121,8 +121,8 @@ func ReadStatus(ctx context.Context, st *store.Store, cfg *config.Config, now ti
 				cs.WithoutObjectID++
 			}
 		}
-		for _, m := range managed[id] {
-			if m.Role == string(reconcile.RoleOwner) {
+		for _, role := range managed[id] {
+			if role == string(reconcile.RoleOwner) {
 				cs.TeamOwners++
 			} else {
 				cs.TeamMembers++

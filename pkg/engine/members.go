@@ -72,7 +72,7 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 // five $batch listings of 20.
 const membersChunk = 100
 
-func syncMemberChunk(ctx context.Context, env *Env, r *Report, sc *scope, managed map[int]map[string]store.MemberRecord,
+func syncMemberChunk(ctx context.Context, env *Env, r *Report, sc *scope, managed map[int]map[string]string,
 	courseIDs []int, b *budget, m *membersApplier, tick func()) error {
 	teamIDs := make([]string, len(courseIDs))
 	for i, id := range courseIDs {
@@ -261,7 +261,7 @@ func hasOwner(desired map[string]reconcile.Person) bool {
 type membersApplier struct {
 	env     *Env
 	r       *Report
-	managed map[int]map[string]store.MemberRecord
+	managed map[int]map[string]string
 
 	mu        sync.Mutex
 	forgotten []store.MemberRecord // removed, or never added: their records go

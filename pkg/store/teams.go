@@ -210,28 +210,52 @@ type MemberRecord struct {
 	Role     string
 }
 
-// ManagedMembers returns, per course, the Object IDs (lower-case) of the
-// members this tool added. One query per elentra.MaxInList courses.
-func (s *Store) ManagedMembers(ctx context.Context, courseIDs []int) (map[int]map[string]MemberRecord, error) {
-	rows, err := elentra.SelectIn[struct {
-		CourseID int    `db:"course_id"`
-		ObjectID string `db:"object_id"`
-		ProxyID  int    `db:"proxy_id"`
-		Role     string `db:"role"`
-	}](ctx, s.db, `SELECT course_id, object_id, COALESCE(proxy_id, 0) AS proxy_id, role FROM `+s.db.Table(MembershipsTable)+
-		` WHERE added_by_tool = 1 AND course_id IN (?)`, courseIDs)
-	if err != nil {
-		return nil, fmt.Errorf("read managed memberships: %w", err)
-	}
-	out := map[int]map[string]MemberRecord{}
-	for _, r := range rows {
-		if out[r.CourseID] == nil {
-			out[r.CourseID] = map[string]MemberRecord{}
+// ManagedMembers returns, per course, the members this tool added: their
+// Object IDs (lower-case) and the role each was given ("owner" or
+// "member"). Rows are scanned one at a time into the map, which holds no
+// more than an Object ID per membership: a large school has hundreds of
+// thousands. One query per elentra.MaxInList courses.
+func (s *Store) ManagedMembers(ctx context.Context, courseIDs []int) (map[int]map[string]string, error) {
+	out := map[int]map[string]string{}
+	for start := 0; start < len(courseIDs); start += elentra.MaxInList {
+		q, args, err := elentra.In(`SELECT course_id, object_id, role FROM `+s.db.Table(MembershipsTable)+
+			` WHERE added_by_tool = 1 AND course_id IN (?)`, courseIDs[start:min(start+elentra.MaxInList, len(courseIDs))])
+		if err != nil {
+			return nil, err
 		}
-		id := strings.ToLower(r.ObjectID)
-		out[r.CourseID][id] = MemberRecord{CourseID: r.CourseID, ObjectID: id, ProxyID: r.ProxyID, Role: r.Role}
+		if err := s.scanManaged(ctx, q, args, out); err != nil {
+			return nil, fmt.Errorf("read managed memberships: %w", err)
+		}
 	}
 	return out, nil
+}
+
+func (s *Store) scanManaged(ctx context.Context, q string, args []any, out map[int]map[string]string) error {
+	rows, err := s.db.Queryx(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rows.Close() }()
+	var (
+		courseID int
+		objectID string
+		role     []byte
+	)
+	for rows.Next() {
+		if err := rows.Scan(&courseID, &objectID, &role); err != nil {
+			return err
+		}
+		if out[courseID] == nil {
+			out[courseID] = map[string]string{}
+		}
+		// one shared string per role, not one per row
+		r := "member"
+		if string(role) == "owner" {
+			r = "owner"
+		}
+		out[courseID][strings.ToLower(objectID)] = r
+	}
+	return rows.Err()
 }
 
 // RecordMembers stores memberships the tool added, one statement per 1,000.
