@@ -3,6 +3,7 @@ package elentra
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -13,8 +14,8 @@ import (
 // loops over the cyclic join graph and takes minutes; MariaDB before 12 reads
 // these as comments, MySQL 8 follows the same sensible order.
 const (
-	proxyPathHint = "/*+ JOIN_ORDER(ca, c, cp, u, ua) HASH_JOIN(ca,c) HASH_JOIN(ca,cp) HASH_JOIN(ca,u) HASH_JOIN(u,ua) */"
-	groupPathHint = "/*+ JOIN_ORDER(ca, c, cp, g, gm, ua, u) HASH_JOIN(ca,c) HASH_JOIN(ca,cp) HASH_JOIN(ca,g) HASH_JOIN(g,gm) HASH_JOIN(gm,ua) HASH_JOIN(ua,u) */"
+	proxyPathHint = "/*+ JOIN_ORDER(ca, c, cp, u) HASH_JOIN(ca,c) HASH_JOIN(ca,cp) HASH_JOIN(ca,u) */"
+	groupPathHint = "/*+ JOIN_ORDER(ca, c, cp, g, gm, u) HASH_JOIN(ca,c) HASH_JOIN(ca,cp) HASH_JOIN(ca,g) HASH_JOIN(g,gm) HASH_JOIN(gm,u) */"
 )
 
 // Learners returns the learners of each course (course id → proxy ids,
@@ -27,78 +28,118 @@ const (
 //     group_members row of,
 //
 // and every date and flag on the way holds at now (the package documentation
-// lists the clauses). Both paths are one UNION query (per MaxInList courses),
-// whatever the number of courses or groups.
+// lists the clauses). Two queries (the second per MaxInList courses),
+// whatever the number of courses or groups: the users with a student access
+// row in each organisation, then the course–user pairs of both paths as one
+// UNION ALL, kept when the user is a student in the course's organisation.
+// The access check is made here rather than joined: a school's pairs
+// outnumber its students nine to one, and MySQL looked the access row up
+// again for every pair (3 s of 4 for 280,000 pairs on MariaDB).
 func (db *DB) Learners(ctx context.Context, courseIDs []int, appID int, now time.Time) (map[int][]int, error) {
 	t := now.Unix()
 	out := map[int][]int{}
-	for _, chunk := range chunks(uniqueIDs(courseIDs)) {
-		// The clauses shared by both paths: the audience row, its period and
-		// enrolment window, and the user's student access in the course's
-		// organisation. Bound once per path.
+	ids := uniqueIDs(courseIDs)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	students, err := db.students(ctx, appID, t)
+	if err != nil {
+		return nil, err
+	}
+	for _, chunk := range chunks(ids) {
+		// The clauses of the audience row, its period and enrolment window,
+		// shared by both paths.
 		audience := `ca.course_id IN (?) AND ca.audience_active = 1
 				AND cp.start_date <= ? AND cp.finish_date >= ?
 				AND ca.enroll_start <= ?
 				AND (ca.enroll_finish = 0 OR ca.enroll_finish >= ?)`
-		access := `ua.app_id = ? AND ua.organisation_id = c.organisation_id
-				AND ua.account_active = 'true' AND ua.` + "`group`" + ` = 'student'
-				AND ua.access_starts <= ?
-				AND (ua.access_expires = 0 OR ua.access_expires > ?)`
-		q := `SELECT ` + proxyPathHint + ` ca.course_id, u.id AS proxy_id
+		q := `SELECT ` + proxyPathHint + ` ca.course_id, c.organisation_id, u.id AS proxy_id
 			FROM ` + db.Table("course_audience") + ` ca
 			JOIN ` + db.Table("courses") + ` c ON c.course_id = ca.course_id
 			JOIN ` + db.Table("curriculum_periods") + ` cp ON cp.cperiod_id = ca.cperiod_id
 			JOIN ` + db.AuthTable("user_data") + ` u ON u.id = ca.audience_value
-			JOIN ` + db.AuthTable("user_access") + ` ua ON ua.user_id = u.id
-			WHERE ca.audience_type = 'proxy_id' AND ` + audience + ` AND ` + access + `
-		UNION
-		SELECT ` + groupPathHint + ` ca.course_id, u.id AS proxy_id
+			WHERE ca.audience_type = 'proxy_id' AND ` + audience + `
+		UNION ALL
+		SELECT ` + groupPathHint + ` ca.course_id, c.organisation_id, u.id AS proxy_id
 			FROM ` + db.Table("course_audience") + ` ca
 			JOIN ` + db.Table("courses") + ` c ON c.course_id = ca.course_id
 			JOIN ` + db.Table("curriculum_periods") + ` cp ON cp.cperiod_id = ca.cperiod_id
 			JOIN ` + db.Table("groups") + ` g ON g.group_id = ca.audience_value
 			JOIN ` + db.Table("group_members") + ` gm ON gm.group_id = g.group_id
 			JOIN ` + db.AuthTable("user_data") + ` u ON u.id = gm.proxy_id
-			JOIN ` + db.AuthTable("user_access") + ` ua ON ua.user_id = u.id
 			WHERE ca.audience_type = 'group_id' AND ` + audience + `
 				AND g.group_active = 1
 				AND (g.start_date IS NULL OR g.start_date <= ?)
 				AND (g.expire_date IS NULL OR g.expire_date = 0 OR g.expire_date >= ?)
 				AND gm.member_active = 1
 				AND gm.start_date <= ?
-				AND (gm.finish_date = 0 OR gm.finish_date >= ?)
-				AND ` + access
+				AND (gm.finish_date = 0 OR gm.finish_date >= ?)`
 		args := []any{
-			chunk, t, t, t, t, appID, t, t, // proxy_id path
-			chunk, t, t, t, t, t, t, t, t, appID, t, t, // group_id path
+			chunk, t, t, t, t, // proxy_id path
+			chunk, t, t, t, t, t, t, t, t, // group_id path
 		}
 		q, args, err := In(q, args...)
 		if err != nil {
 			return nil, err
 		}
-		rows, err := db.Queryx(ctx, q, args...)
-		if err != nil {
+		if err := db.scanLearners(ctx, q, args, students, out); err != nil {
 			return nil, fmt.Errorf("read course learners: %w", err)
 		}
-		for rows.Next() {
-			var courseID, proxyID int
-			if err := rows.Scan(&courseID, &proxyID); err != nil {
-				_ = rows.Close()
-				return nil, fmt.Errorf("read course learners: %w", err)
-			}
-			out[courseID] = append(out[courseID], proxyID)
-		}
-		if err := rows.Err(); err != nil {
-			_ = rows.Close()
-			return nil, fmt.Errorf("read course learners: %w", err)
-		}
-		_ = rows.Close()
 	}
-	// UNION removed the duplicates of the two paths; sorting makes the result
-	// comparable from run to run.
+	// Both paths may name one learner, and a group several times: sorted
+	// and without duplicates, the result compares from run to run.
 	for id, learners := range out {
 		sort.Ints(learners)
-		out[id] = learners
+		out[id] = slices.Compact(learners)
 	}
 	return out, nil
+}
+
+// studentKey is a user in an organisation.
+type studentKey struct{ user, organisation int }
+
+// students returns who holds, at t, an active student access row for
+// application appID, by organisation: access_starts passed (0 = open) and
+// access_expires strictly after t (0 = open), the account active. (The
+// pairs Learners keeps them for come from user_data already.)
+func (db *DB) students(ctx context.Context, appID int, t int64) (map[studentKey]bool, error) {
+	rows, err := db.Queryx(ctx, `SELECT ua.user_id, ua.organisation_id
+		FROM `+db.AuthTable("user_access")+` ua
+		WHERE ua.app_id = ? AND ua.account_active = 'true' AND ua.`+"`group`"+` = 'student'
+			AND ua.access_starts <= ?
+			AND (ua.access_expires = 0 OR ua.access_expires > ?)`, appID, t, t)
+	if err != nil {
+		return nil, fmt.Errorf("read student access: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	out := map[studentKey]bool{}
+	for rows.Next() {
+		var k studentKey
+		if err := rows.Scan(&k.user, &k.organisation); err != nil {
+			return nil, fmt.Errorf("read student access: %w", err)
+		}
+		out[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read student access: %w", err)
+	}
+	return out, nil
+}
+
+func (db *DB) scanLearners(ctx context.Context, q string, args []any, students map[studentKey]bool, out map[int][]int) error {
+	rows, err := db.Queryx(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var courseID, organisationID, proxyID int
+		if err := rows.Scan(&courseID, &organisationID, &proxyID); err != nil {
+			return err
+		}
+		if students[studentKey{proxyID, organisationID}] {
+			out[courseID] = append(out[courseID], proxyID)
+		}
+	}
+	return rows.Err()
 }

@@ -98,9 +98,11 @@ func TestQueryCountIsConstantInTheSizeOfTheSchool(t *testing.T) {
 	base := school.Spec{Seed: 3, Courses: 12, Learners: 120, LearnersPerCourse: 30, EventsPerCourse: 2, TeamsEnabled: true}
 	small := readCounts(t, base)
 	large := readCounts(t, base.Scaled(10))
+	// Learners reads the students once, then the course audiences.
+	want := map[string]int64{"Learners": 2}
 	for name, n := range small {
-		if n != 1 {
-			t.Errorf("%s took %d queries on %d courses, want 1", name, n, base.Courses)
+		if w := max(want[name], int64(1)); n != w {
+			t.Errorf("%s took %d queries on %d courses, want %d", name, n, base.Courses, w)
 		}
 		if large[name] != n {
 			t.Errorf("%s took %d queries on %d courses and %d on %d", name, n, base.Courses, large[name], base.Courses*10)
