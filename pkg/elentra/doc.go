@@ -7,9 +7,9 @@
 // (`entrada_auth`.`user_data`), as Elentra itself does; no schema name is a
 // literal in a query, and every value is a bound parameter.
 //
-// Reads are set-based: one query per kind of data (per MaxInList ids), never
-// one per course or user, so a school of 2,000 courses costs the same number
-// of queries as one of 20. "Now" is always passed in; Elentra's epoch-second
+// Reads are set-based: one query per kind of data (per MaxInList ids; two for
+// learners, whose students are read once), never one per course or user, so
+// a school of 2,000 courses costs the same number of queries as one of 20. "Now" is always passed in; Elentra's epoch-second
 // columns are compared with now.Unix(), and 0 means "unset" (open).
 //
 // # Who is a learner of a course
