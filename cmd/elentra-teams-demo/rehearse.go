@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -63,14 +64,5 @@ and on with steps 9 to 12. %s/_sim/state shows the Teams, members and meetings.
 
 // indent prefixes every line of text with two spaces.
 func indent(text string) string {
-	var b []byte
-	start := true
-	for i := 0; i < len(text); i++ {
-		if start {
-			b = append(b, "  "...)
-		}
-		b = append(b, text[i])
-		start = text[i] == '\n'
-	}
-	return string(b)
+	return "  " + strings.ReplaceAll(strings.TrimSuffix(text, "\n"), "\n", "\n  ") + "\n"
 }
