@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/term"
 )
@@ -13,6 +16,12 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+
+	// stdinTTY and stderrTTY override the terminal detection (tests play a
+	// person at a terminal through pipes).
+	stdinTTY, stderrTTY *bool
+	// lines reads In line by line for prompts, shared by all of them.
+	lines *bufio.Reader
 }
 
 // isTerminal reports whether w is a terminal (tables, progress bars and
@@ -26,7 +35,35 @@ func isTerminal(w any) bool {
 func (s *IOStreams) StdoutIsTerminal() bool { return isTerminal(s.Out) }
 
 // StderrIsTerminal reports whether logs go to a terminal.
-func (s *IOStreams) StderrIsTerminal() bool { return isTerminal(s.ErrOut) }
+func (s *IOStreams) StderrIsTerminal() bool {
+	if s.stderrTTY != nil {
+		return *s.stderrTTY
+	}
+	return isTerminal(s.ErrOut)
+}
 
 // StdinIsTerminal reports whether a person can answer prompts.
-func (s *IOStreams) StdinIsTerminal() bool { return isTerminal(s.In) }
+func (s *IOStreams) StdinIsTerminal() bool {
+	if s.stdinTTY != nil {
+		return *s.stdinTTY
+	}
+	return isTerminal(s.In)
+}
+
+// CanPrompt reports whether a person at a terminal can be asked and answer.
+func (s *IOStreams) CanPrompt() bool { return s.StdinIsTerminal() && s.StderrIsTerminal() }
+
+// Confirm asks a yes/no question on stderr and reads the answer from stdin:
+// only "y" or "yes" (any case) is yes; end of input is no.
+func (s *IOStreams) Confirm(question string) bool {
+	fmt.Fprintf(s.ErrOut, "%s [y/N] ", question)
+	if s.lines == nil {
+		s.lines = bufio.NewReader(s.In)
+	}
+	line, _ := s.lines.ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}

@@ -23,7 +23,14 @@ applies the plan: a second run in a row changes nothing. It runs under a lock
 microsoft_teams_enabled is 1. --dry-run prints the plan and writes nothing.
 --quiet prints only what failed, for cron. Findings (users without a Microsoft
 account, courses without an owner, guards that held) are reported and never
-change the exit code; exit 3 means some changes failed and the rest applied.`
+change the exit code; exit 3 means some changes failed and the rest applied.
+
+Removals, meeting cancellations and archives pass guards (sync.*guard*): a
+guard that holds makes none of the changes it covers and says how to go ahead.
+--force turns them off for the courses or events of --course and --event; at a
+terminal without those, it shows what the guards held, with the counts, and
+makes it only when you answer y. Without a terminal (cron) --force needs
+--course or --event (exit 2).`
 
 func newSyncCmd(f *Factory) *cobra.Command {
 	var s syncFlags
@@ -109,7 +116,8 @@ sync.owner_contact_types (and courses.pcoord_id) owners, contacts of
 sync.member_contact_types members. Only members this tool added are removed
 (unless sync.remove_unmanaged), never the authorizing account, never when
 Microsoft's list came back empty, and no more than sync.removal_guard_percent
-of a Team in one run without --force.` + syncLong,
+of those the tool manages in a Team, nor sync.run_removal_guard_percent of all
+of them, in one run.` + syncLong,
 		Example: `  elentra-teams sync-members --dry-run
   elentra-teams sync-members --course 101 --force`,
 		Args: cobra.NoArgs,
@@ -161,6 +169,9 @@ func runSync(f *Factory, cmd *cobra.Command, s syncFlags, command string, needs 
 // runSyncWith is runSync with the flags of the commands that run sync-events.
 func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, command string, needs config.Need, steps ...engine.Step) error {
 	ctx := cmd.Context()
+	if err := s.checkForce(f.IO, f.DryRun()); err != nil {
+		return err
+	}
 	cfg, err := f.Config(needs)
 	if err != nil {
 		return err
@@ -192,6 +203,17 @@ func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, com
 		bars = &progressBars{w: f.IO.ErrOut}
 		env.Progress = bars.update
 	}
+	if s.force && len(s.courses) == 0 && len(s.events) == 0 && !f.DryRun() {
+		// At a terminal (checkForce): the guards stay on, and what they
+		// hold is shown and applied only when the person says so.
+		env.Force = false
+		env.Confirm = func(step string, held []reconcile.Held) bool {
+			if bars != nil {
+				bars.finish()
+			}
+			return confirmHeld(f.IO, step, held)
+		}
+	}
 	rep, err := engine.Run(ctx, env, command, steps...)
 	if bars != nil {
 		bars.finish() // before the report, on the same terminal
@@ -221,6 +243,20 @@ func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, com
 		return err
 	}
 	return err
+}
+
+// confirmHeld shows what a step's guards held back and asks whether to
+// apply it.
+func confirmHeld(io *IOStreams, step string, held []reconcile.Held) bool {
+	n := 0
+	fmt.Fprintf(io.ErrOut, "%s: the guards held back these changes:\n", step)
+	for _, h := range held {
+		fd := h.Finding
+		fd.Fix = ""
+		fmt.Fprintf(io.ErrOut, "  ! %s\n", describeFinding(fd))
+		n += h.Count()
+	}
+	return io.Confirm(fmt.Sprintf("Make these %d changes now?", n))
 }
 
 // printReport writes the text summary: what changed, what failed, what was

@@ -86,21 +86,31 @@ type Identity struct {
 
 // Sync holds the policies of the sync commands.
 type Sync struct {
-	AllActiveCourses     bool     `mapstructure:"all_active_courses"`
-	AllCourseEvents      bool     `mapstructure:"all_course_events"`
-	OwnerContactTypes    []string `mapstructure:"owner_contact_types"`
-	MemberContactTypes   []string `mapstructure:"member_contact_types"`
-	TeamNameTemplate     string   `mapstructure:"team_name_template"`
-	TeamTemplate         string   `mapstructure:"team_template"`
-	CourseEnd            string   `mapstructure:"course_end"`
-	RemoveUnmanaged      bool     `mapstructure:"remove_unmanaged"`
-	RemovalGuardPercent  int      `mapstructure:"removal_guard_percent"`
-	MaxActions           int      `mapstructure:"max_actions"`
-	Concurrency          int      `mapstructure:"concurrency"`
-	EventsHorizon        Duration `mapstructure:"events_horizon"`
-	EventRequiresTeam    bool     `mapstructure:"event_requires_team"`
-	EventAttendees       string   `mapstructure:"event_attendees"`
-	EventSubjectTemplate string   `mapstructure:"event_subject_template"`
+	AllActiveCourses    bool     `mapstructure:"all_active_courses"`
+	AllCourseEvents     bool     `mapstructure:"all_course_events"`
+	OwnerContactTypes   []string `mapstructure:"owner_contact_types"`
+	MemberContactTypes  []string `mapstructure:"member_contact_types"`
+	TeamNameTemplate    string   `mapstructure:"team_name_template"`
+	TeamTemplate        string   `mapstructure:"team_template"`
+	CourseEnd           string   `mapstructure:"course_end"`
+	RemoveUnmanaged     bool     `mapstructure:"remove_unmanaged"`
+	RemovalGuardPercent int      `mapstructure:"removal_guard_percent"`
+	// The guards on the other writes a student notices (docs/configuration.md,
+	// "Guards"): cancellations per course, and removals, cancellations and
+	// archives per run (a share, and a floor under which it never holds).
+	CancelGuardPercent     int      `mapstructure:"cancel_guard_percent"`
+	RunRemovalGuardPercent int      `mapstructure:"run_removal_guard_percent"`
+	RunRemovalGuardMinimum int      `mapstructure:"run_removal_guard_minimum"`
+	RunCancelGuardPercent  int      `mapstructure:"run_cancel_guard_percent"`
+	RunCancelGuardMinimum  int      `mapstructure:"run_cancel_guard_minimum"`
+	RunArchiveGuardPercent int      `mapstructure:"run_archive_guard_percent"`
+	RunArchiveGuardMinimum int      `mapstructure:"run_archive_guard_minimum"`
+	MaxActions             int      `mapstructure:"max_actions"`
+	Concurrency            int      `mapstructure:"concurrency"`
+	EventsHorizon          Duration `mapstructure:"events_horizon"`
+	EventRequiresTeam      bool     `mapstructure:"event_requires_team"`
+	EventAttendees         string   `mapstructure:"event_attendees"`
+	EventSubjectTemplate   string   `mapstructure:"event_subject_template"`
 	// GroupPrefix starts every group's nickname; an installation sharing its
 	// tenant with another (staging beside production) needs its own.
 	GroupPrefix string `mapstructure:"group_prefix"`
@@ -176,18 +186,25 @@ func Defaults() Config {
 		Elentra:  Elentra{OrganisationID: 1, AdminUserID: 1, AppID: 1},
 		Identity: Identity{Match: []string{"mail", "userPrincipalName"}},
 		Sync: Sync{
-			OwnerContactTypes:    []string{"director", "ccoordinator", "pcoordinator", "faculty"},
-			MemberContactTypes:   []string{"ta"},
-			TeamNameTemplate:     "{{.Code}} {{.Name}}",
-			GroupPrefix:          "elentra",
-			TeamTemplate:         "standard",
-			CourseEnd:            "keep",
-			RemovalGuardPercent:  30,
-			MaxActions:           5000,
-			Concurrency:          4,
-			EventsHorizon:        Duration(14 * 24 * time.Hour),
-			EventAttendees:       "none",
-			EventSubjectTemplate: "{{.CourseCode}}: {{.Title}}",
+			OwnerContactTypes:      []string{"director", "ccoordinator", "pcoordinator", "faculty"},
+			MemberContactTypes:     []string{"ta"},
+			TeamNameTemplate:       "{{.Code}} {{.Name}}",
+			GroupPrefix:            "elentra",
+			TeamTemplate:           "standard",
+			CourseEnd:              "keep",
+			RemovalGuardPercent:    30,
+			CancelGuardPercent:     30,
+			RunRemovalGuardPercent: 5,
+			RunRemovalGuardMinimum: 50,
+			RunCancelGuardPercent:  10,
+			RunCancelGuardMinimum:  20,
+			RunArchiveGuardPercent: 20,
+			RunArchiveGuardMinimum: 5,
+			MaxActions:             5000,
+			Concurrency:            4,
+			EventsHorizon:          Duration(14 * 24 * time.Hour),
+			EventAttendees:         "none",
+			EventSubjectTemplate:   "{{.CourseCode}}: {{.Title}}",
 		},
 	}
 }

@@ -284,8 +284,24 @@ func (c *Config) validateSync() error {
 	if s.CourseEnd != "keep" && s.CourseEnd != "archive" {
 		return &Error{Key: "sync.course_end", Problem: fmt.Sprintf("%q is not a course-end policy", s.CourseEnd), Fix: "use keep or archive"}
 	}
-	if s.RemovalGuardPercent < 0 || s.RemovalGuardPercent > 100 {
-		return &Error{Key: "sync.removal_guard_percent", Problem: fmt.Sprintf("%d is not a percentage", s.RemovalGuardPercent), Fix: "use 0 to 100"}
+	for _, k := range []struct {
+		key string
+		val int
+	}{{"sync.removal_guard_percent", s.RemovalGuardPercent}, {"sync.cancel_guard_percent", s.CancelGuardPercent},
+		{"sync.run_removal_guard_percent", s.RunRemovalGuardPercent}, {"sync.run_cancel_guard_percent", s.RunCancelGuardPercent},
+		{"sync.run_archive_guard_percent", s.RunArchiveGuardPercent}} {
+		if k.val < 0 || k.val > 100 {
+			return &Error{Key: k.key, Problem: fmt.Sprintf("%d is not a percentage", k.val), Fix: "use 0 to 100"}
+		}
+	}
+	for _, k := range []struct {
+		key string
+		val int
+	}{{"sync.run_removal_guard_minimum", s.RunRemovalGuardMinimum}, {"sync.run_cancel_guard_minimum", s.RunCancelGuardMinimum},
+		{"sync.run_archive_guard_minimum", s.RunArchiveGuardMinimum}} {
+		if k.val < 0 {
+			return &Error{Key: k.key, Problem: fmt.Sprintf("%d is negative", k.val), Fix: "use 0 or more: the run guard never holds this many or fewer"}
+		}
 	}
 	if s.MaxActions < 1 {
 		return &Error{Key: "sync.max_actions", Problem: fmt.Sprintf("%d caps every run at nothing", s.MaxActions), Fix: "use a positive number (default 5000)"}

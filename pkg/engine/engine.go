@@ -34,8 +34,14 @@ type Env struct {
 	Logger *slog.Logger
 
 	DryRun bool
-	// Force applies removals beyond sync.removal_guard_percent.
+	// Force turns the guards off (--force with --course or --event: the
+	// command layer allows it no wider).
 	Force bool
+	// Confirm, when set (--force at a terminal without --course or
+	// --event), is shown what the guards of a step held back and says
+	// whether to apply it all. Without it, held writes stay undone and
+	// their findings say so.
+	Confirm func(step string, held []reconcile.Held) bool
 	// CourseIDs and EventIDs restrict a run (--course, --event).
 	CourseIDs []int
 	EventIDs  []int
@@ -497,6 +503,41 @@ func (b *budget) report(r *Report) {
 	r.note(reconcile.Finding{Kind: "max_actions", Severity: reconcile.Warning,
 		Message: fmt.Sprintf("sync.max_actions (%d) reached: %d changes are left for the next run", b.max, b.deferred),
 		Fix:     "if these changes are expected (a first sync of a large school), raise sync.max_actions or let the next runs finish them"})
+}
+
+// guards are the configuration's guards on the writes a student notices.
+func (env *Env) guards() reconcile.Guards {
+	s := env.Config.Sync
+	return reconcile.Guards{TeamRemovalPercent: s.RemovalGuardPercent, CourseCancelPercent: s.CancelGuardPercent,
+		RunRemovalPercent: s.RunRemovalGuardPercent, RunRemovalMinimum: s.RunRemovalGuardMinimum,
+		RunCancelPercent: s.RunCancelGuardPercent, RunCancelMinimum: s.RunCancelGuardMinimum,
+		RunArchivePercent: s.RunArchiveGuardPercent, RunArchiveMinimum: s.RunArchiveGuardMinimum,
+		Force: env.Force}
+}
+
+// release decides what becomes of the writes the guards of a step held
+// back: applied when a person at the terminal confirms them (env.Confirm),
+// otherwise left undone with the findings that say so and how to go ahead.
+// It returns the actions to apply. A dry run asks nothing.
+func (env *Env) release(r *Report, step string, held []reconcile.Held) []reconcile.Action {
+	if len(held) == 0 {
+		return nil
+	}
+	if env.DryRun || env.Confirm == nil || !env.Confirm(step, held) {
+		for _, h := range held {
+			r.note(h.Finding)
+		}
+		return nil
+	}
+	var out []reconcile.Action
+	n := 0
+	for _, h := range held {
+		out = append(out, h.Actions...)
+		n += h.Count()
+	}
+	r.note(reconcile.Finding{Kind: "guard_confirmed", Severity: reconcile.Note,
+		Message: fmt.Sprintf("%d changes the guards held back were confirmed at the terminal (--force) and applied", n)})
+	return out
 }
 
 func sortedInts(m map[int]bool) []int {

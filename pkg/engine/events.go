@@ -92,7 +92,16 @@ func syncEvents(ctx context.Context, env *Env, r *Report) error {
 	}
 
 	in := reconcile.EventsInput{Now: now, Database: env.DB.Name(), WindowMinutes: window, AllowLongEvents: env.AllowLongEvents,
-		Records: map[int]reconcile.EventRecord{}, Meetings: map[int]reconcile.Meeting{}, Links: map[int]reconcile.Link{}}
+		Records: map[int]reconcile.EventRecord{}, Meetings: map[int]reconcile.Meeting{}, Links: map[int]reconcile.Link{},
+		Guards: env.guards(), LiveByCourse: map[int]int{}}
+	// The guards' whole: every live meeting the tool holds, whatever
+	// --course or --event narrow this run to.
+	for _, rec := range v.records {
+		if reconcile.LiveEventState(rec.State) {
+			in.LiveByCourse[rec.CourseID]++
+			in.LiveTotal++
+		}
+	}
 	ids := make([]int, 0, len(wants))
 	for id := range wants {
 		ids = append(ids, id)
@@ -114,6 +123,7 @@ func syncEvents(ctx context.Context, env *Env, r *Report) error {
 	}
 
 	plan := reconcile.PlanEvents(in)
+	plan.Actions = append(plan.Actions, env.release(r, "sync-events", plan.Held)...)
 	r.planned(plan)
 	if env.DryRun || plan.Empty() {
 		return nil
@@ -277,35 +287,43 @@ func readEvents(ctx context.Context, env *Env, now time.Time) (*eventView, error
 
 // inScope applies the switches: an admin's disable wins; then an admin's
 // enable; then sync.all_course_events for the events of synced courses;
-// then a child event follows its parent event.
-func (v *eventView) inScope(env *Env, e elentra.Event) (bool, string) {
+// then a child event follows its parent event. switched says that an
+// admin's switch (the event's, its parent's or its course's) is what keeps
+// the event out: its meeting's cancellation was asked for.
+func (v *eventView) inScope(env *Env, e elentra.Event) (in bool, why string, switched bool) {
 	cfg := env.Config
 	c, ok := v.courses[e.CourseID]
 	switch {
 	case !ok:
-		return false, fmt.Sprintf("its course %d no longer exists in Elentra", e.CourseID)
+		return false, fmt.Sprintf("its course %d no longer exists in Elentra", e.CourseID), false
 	case c.OrganisationID != cfg.Elentra.OrganisationID:
-		return false, fmt.Sprintf("its course %d belongs to organisation %d, not %d (elentra.organisation_id)", e.CourseID, c.OrganisationID, cfg.Elentra.OrganisationID)
+		return false, fmt.Sprintf("its course %d belongs to organisation %d, not %d (elentra.organisation_id)", e.CourseID, c.OrganisationID, cfg.Elentra.OrganisationID), false
 	}
 	rec := v.records[e.ID]
 	switch {
 	case rec.SwitchedOff():
-		return false, "the event was switched off (events disable)"
+		return false, "the event was switched off (events disable)", true
 	case rec.Enabled:
-		return true, ""
+		return true, "", false
 	case cfg.Sync.AllCourseEvents && v.scope.Enabled[e.CourseID]:
-		return true, ""
+		return true, "", false
 	}
 	if p, ok := v.events[e.ParentID]; e.ParentID != 0 && ok {
 		prec := v.records[p.ID]
 		if !prec.SwitchedOff() && (prec.Enabled || (cfg.Sync.AllCourseEvents && v.scope.Enabled[p.CourseID])) {
-			return true, ""
+			return true, "", false
+		}
+		if prec.SwitchedOff() {
+			return false, fmt.Sprintf("its parent event %d was switched off (events disable)", p.ID), true
 		}
 	}
 	if cfg.Sync.AllCourseEvents {
-		return false, "its course is not synced and the event is not switched on"
+		if v.scope.Switches[e.CourseID].Off() {
+			return false, fmt.Sprintf("its course %d was switched off (courses disable)", e.CourseID), true
+		}
+		return false, "its course is not synced and the event is not switched on", false
 	}
-	return false, "the event is not switched on (events enable)"
+	return false, "the event is not switched on (events enable)", false
 }
 
 // eventWants builds the planner's view of each event in view: the events
@@ -332,12 +350,12 @@ func eventWants(env *Env, v *eventView, now time.Time) map[int]reconcile.EventWa
 		if !inView(id, e.CourseID, rec.CourseID) {
 			continue
 		}
-		on, why := v.inScope(env, e)
+		on, why, switched := v.inScope(env, e)
 		if !v.inHorizon[id] && !(hasRec && (reconcile.LiveEventState(rec.State) || rec.ElinkID != 0)) {
 			continue // outside the horizon and nothing to keep up
 		}
 		w := reconcile.EventWant{EventID: id, CourseID: e.CourseID, CourseCode: v.courses[e.CourseID].Code, Exists: true,
-			InScope: on, OutOfScope: why, InHorizon: v.inHorizon[id], Title: e.Title, Start: e.Start, Finish: e.Finish}
+			InScope: on, OutOfScope: why, SwitchedOff: switched, InHorizon: v.inHorizon[id], Title: e.Title, Start: e.Start, Finish: e.Finish}
 		if env.Config.Sync.EventRequiresTeam {
 			t := v.scope.Records[e.CourseID]
 			w.NoTeam = t.GroupID == "" || (t.State != reconcile.StateTeam && t.State != reconcile.StateArchived)

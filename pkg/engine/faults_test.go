@@ -454,7 +454,8 @@ func TestFailedOperationIsRetried(t *testing.T) {
 	if _, err := h.sync(nil); err != nil {
 		t.Fatal(err)
 	}
-	h.cfg.Sync.AllActiveCourses = false // every course ends for the tool
+	h.cfg.Sync.AllActiveCourses = false     // every course ends for the tool
+	h.cfg.Sync.RunArchiveGuardPercent = 100 // and that is meant: the run guard lets it through
 	h.sim.SetFaults(graphsim.Faults{FailOperations: true})
 	rep, err := engine.Run(context.Background(), h.env(nil), "sync-teams", engine.TeamsStep)
 	if code := engine.ExitCodeOf(err); code != 1 {

@@ -54,26 +54,47 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 
 	// The Teams go membersChunk at a time, listed, planned and applied
 	// before the next are listed: memory holds one chunk's member lists,
-	// whatever the size of the school.
-	b := newBudget(env)
-	defer b.report(r)
-	m := &membersApplier{env: env, r: r, managed: managed}
-	tick := env.progress("sync-members", len(courseIDs))
+	// whatever the size of the school. Removals wait for the end of the
+	// run: the run guard weighs them all before any is made.
+	ms := &memberSync{env: env, r: r, sc: sc, managed: managed, budget: newBudget(env),
+		applier: &membersApplier{env: env, r: r, managed: managed}, tick: env.progress("sync-members", len(courseIDs))}
+	defer ms.budget.report(r)
 	for start := 0; start < len(courseIDs); start += membersChunk {
 		chunk := courseIDs[start:min(start+membersChunk, len(courseIDs))]
-		if err := syncMemberChunk(ctx, env, r, sc, managed, chunk, b, m, tick); err != nil {
+		if err := ms.chunk(ctx, chunk); err != nil {
 			return err
 		}
 	}
-	return nil
+	return ms.removeAll(ctx)
 }
 
 // membersChunk is how many Teams a member sync lists and applies at once:
 // five $batch listings of 20.
 const membersChunk = 100
 
-func syncMemberChunk(ctx context.Context, env *Env, r *Report, sc *scope, managed map[int]map[string]string,
-	courseIDs []int, b *budget, m *membersApplier, tick func()) error {
+// memberSync is one run of sync-members: what its chunks share, and the
+// removals they leave for the end.
+type memberSync struct {
+	env     *Env
+	r       *Report
+	sc      *scope
+	managed map[int]map[string]string
+	budget  *budget
+	applier *membersApplier
+	tick    func()
+
+	// removals passed their Team's guard and wait for the run guard;
+	// held are those a Team's guard held; managedTotal is the run guard's
+	// whole (the memberships the tool manages in the Teams listed).
+	removals     []reconcile.Action
+	held         []reconcile.Held
+	managedTotal int
+}
+
+// chunk lists, plans and applies the adds and role changes of some Teams,
+// keeping their removals for removeAll.
+func (ms *memberSync) chunk(ctx context.Context, courseIDs []int) error {
+	env, r, sc, managed := ms.env, ms.r, ms.sc, ms.managed
 	teamIDs := make([]string, len(courseIDs))
 	for i, id := range courseIDs {
 		teamIDs[i] = sc.Records[id].GroupID
@@ -84,10 +105,13 @@ func syncMemberChunk(ctx context.Context, env *Env, r *Report, sc *scope, manage
 	}
 
 	in := reconcile.MembersInput{AdminObjectID: env.AdminObjectID, RemoveUnmanaged: env.Config.Sync.RemoveUnmanaged,
-		GuardPercent: env.Config.Sync.RemovalGuardPercent, Force: env.Force,
-		AdminLeaves: env.Config.Sync.AdminLeavesTeams && !env.Config.Microsoft.Application()}
+		Guards: env.guards(), AdminLeaves: env.Config.Sync.AdminLeavesTeams && !env.Config.Microsoft.Application()}
 	if env.FallbackOwnerID != "" {
 		in.Protected = append(in.Protected, env.FallbackOwnerID)
+	}
+	protected := map[string]bool{strings.ToLower(env.AdminObjectID): true}
+	for _, id := range in.Protected {
+		protected[strings.ToLower(id)] = true
 	}
 	organizer := ""
 	if env.Mailbox != "" && env.Mailbox != "me" {
@@ -151,8 +175,12 @@ func syncMemberChunk(ctx context.Context, env *Env, r *Report, sc *scope, manage
 			tm.Listed = true
 			present := map[string]bool{}
 			for _, m := range lists[rec.GroupID] {
-				tm.Actual = append(tm.Actual, reconcile.Member{MembershipID: m.ID, UserID: strings.ToLower(m.UserID), Owner: m.IsOwner()})
-				present[strings.ToLower(m.UserID)] = true
+				uid := strings.ToLower(m.UserID)
+				tm.Actual = append(tm.Actual, reconcile.Member{MembershipID: m.ID, UserID: uid, Owner: m.IsOwner()})
+				present[uid] = true
+				if !protected[uid] && (tm.Managed[uid] || in.RemoveUnmanaged) {
+					ms.managedTotal++
+				}
 			}
 			// Records of members that are neither in the Team nor wanted
 			// (a run stopped between a removal and its record) are
@@ -167,6 +195,16 @@ func syncMemberChunk(ctx context.Context, env *Env, r *Report, sc *scope, manage
 	}
 	lists = nil // what the plan needs is in `in` now
 	plan := reconcile.PlanMembers(in)
+	var now []reconcile.Action
+	for _, a := range plan.Actions {
+		if a.Kind == reconcile.KindRemoveMember {
+			ms.removals = append(ms.removals, a)
+		} else {
+			now = append(now, a)
+		}
+	}
+	ms.held = append(ms.held, plan.Held...)
+	plan.Actions, plan.Held = now, nil
 	r.planned(plan)
 	if env.DryRun {
 		return nil
@@ -174,7 +212,7 @@ func syncMemberChunk(ctx context.Context, env *Env, r *Report, sc *scope, manage
 	if err := env.Store.ForgetMembers(ctx, stale); err != nil {
 		return err
 	}
-	actions := b.take(r, plan.Actions)
+	actions := ms.budget.take(r, plan.Actions)
 
 	// Recorded before the requests, in one statement for the chunk: a
 	// crash after Graph added someone must not leave a member the tool
@@ -197,29 +235,51 @@ func syncMemberChunk(ctx context.Context, env *Env, r *Report, sc *scope, manage
 	if err := env.Store.RecordMembers(ctx, intents, env.Now()); err != nil {
 		return err
 	}
+	return ms.apply(ctx, courseIDs, actions, ms.tick)
+}
 
-	// One worker per Team at a time: a Team takes at most 4 requests a
-	// second, so its actions go in sequence while Teams go in parallel.
+// apply sends actions one Team at a time: a Team takes at most 4 requests
+// a second, so its actions go in sequence while Teams go in parallel. What
+// failed or was removed is forgotten in one statement; if the run dies
+// first, the next run forgets the records of members neither in the Team
+// nor wanted.
+func (ms *memberSync) apply(ctx context.Context, courseIDs []int, actions []reconcile.Action, tick func()) error {
 	byTeam := map[int][]reconcile.Action{}
 	for _, a := range actions {
 		byTeam[a.CourseID] = append(byTeam[a.CourseID], a)
 	}
-	err = forEach(ctx, env.Config.Sync.Concurrency, courseIDs, func(ctx context.Context, courseID int) {
+	err := forEach(ctx, ms.env.Config.Sync.Concurrency, courseIDs, func(ctx context.Context, courseID int) {
 		defer tick()
 		for _, a := range byTeam[courseID] {
 			if ctx.Err() != nil {
 				return
 			}
-			m.apply(ctx, a)
+			ms.applier.apply(ctx, a)
 		}
 	})
-	// What failed or was removed is forgotten in one statement; if the run
-	// dies first, the next run forgets the records of members neither in
-	// the Team nor wanted.
-	if ferr := env.Store.ForgetMembers(context.WithoutCancel(ctx), m.takeForgotten()); ferr != nil && err == nil {
+	if ferr := ms.env.Store.ForgetMembers(context.WithoutCancel(ctx), ms.applier.takeForgotten()); ferr != nil && err == nil {
 		err = ferr
 	}
 	return err
+}
+
+// removeAll weighs the run's removals against the run guard, asks about
+// what the guards held when a person may confirm it, and makes the
+// removals that pass.
+func (ms *memberSync) removeAll(ctx context.Context) error {
+	env, r := ms.env, ms.r
+	kept, held := reconcile.GuardRunRemovals(ms.removals, ms.managedTotal, env.guards(), env.AdminObjectID)
+	kept = append(kept, env.release(r, "sync-members", append(ms.held, held...))...)
+	r.planned(reconcile.Plan{Actions: kept})
+	if env.DryRun || len(kept) == 0 {
+		return nil
+	}
+	actions := ms.budget.take(r, kept)
+	teams := map[int]bool{}
+	for _, a := range actions {
+		teams[a.CourseID] = true
+	}
+	return ms.apply(ctx, sortedInts(teams), actions, func() {})
 }
 
 // noteDangling reports audience rows that name deleted users or groups: the

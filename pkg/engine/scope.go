@@ -25,6 +25,8 @@ type scope struct {
 	Enabled map[int]bool
 	// Records are the tool's course rows (all of them, or --course's).
 	Records map[int]store.TeamRecord
+	// Switches are the admins' course switches, by course id.
+	Switches map[int]store.Switch
 	// Learners and Contacts of the courses.
 	Learners map[int][]int
 	Contacts []elentra.Contact
@@ -53,6 +55,7 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 	if err != nil {
 		return nil, err
 	}
+	sc.Switches = switches
 	var enabledIDs []int
 	for id, sw := range switches {
 		if sw.Enabled {

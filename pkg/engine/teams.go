@@ -19,7 +19,8 @@ import (
 func teamsInput(env *Env, sc *scope, n *names) (reconcile.TeamsInput, []reconcile.Finding) {
 	var findings []reconcile.Finding
 	in := reconcile.TeamsInput{Records: map[int]reconcile.TeamRecord{}, CourseEnd: env.Config.Sync.CourseEnd,
-		AdminObjectID: env.AdminObjectID, OwnerRequired: env.Config.Microsoft.Application(), StandInOwner: env.FallbackOwnerID}
+		AdminObjectID: env.AdminObjectID, OwnerRequired: env.Config.Microsoft.Application(), StandInOwner: env.FallbackOwnerID,
+		Guards: env.guards()}
 	ids := map[int]bool{}
 	for id := range sc.Enabled {
 		ids[id] = true
@@ -116,6 +117,7 @@ func syncTeams(ctx context.Context, env *Env, r *Report) error {
 	in, dataFindings := teamsInput(env, sc, n)
 	plan := reconcile.PlanTeams(in)
 	plan.Findings = append(plan.Findings, dataFindings...)
+	plan.Actions = append(plan.Actions, env.release(r, "sync-teams", plan.Held)...)
 	r.planned(plan)
 	if env.DryRun || plan.Empty() {
 		return nil

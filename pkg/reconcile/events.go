@@ -173,6 +173,10 @@ type EventWant struct {
 	InScope bool
 	// OutOfScope says why an existing event is not in scope.
 	OutOfScope string
+	// SwitchedOff: what took the event out of scope is an admin's switch
+	// (the event's, its parent's or its course's, turned off on purpose):
+	// its cancellation skips the per-course guard (the run guard counts it).
+	SwitchedOff bool
 	// InHorizon: it starts within sync.events_horizon. Only such events get
 	// a new meeting; one that moved beyond keeps (and updates) its meeting.
 	InHorizon bool
@@ -246,6 +250,11 @@ type EventsInput struct {
 	Meetings map[int]Meeting
 	// Links are the events' links, by event id (absent: none).
 	Links map[int]Link
+	// Guards hold cancellations: per course over LiveByCourse (the live
+	// meetings the tool holds in each course), per run over LiveTotal.
+	Guards       Guards
+	LiveByCourse map[int]int
+	LiveTotal    int
 }
 
 // JoinableFrom is when an event's link opens: the window before its start.
@@ -259,11 +268,14 @@ func JoinableFrom(start time.Time, windowMinutes int) time.Time {
 // event data is a finding and changes nothing.
 func PlanEvents(in EventsInput) Plan {
 	var p Plan
+	var cancels []cancellation
 	seen := map[int]bool{}
 	for _, ev := range in.Events {
 		seen[ev.EventID] = true
 		rec, hasRec := in.Records[ev.EventID]
-		planEvent(&p, in, ev, rec, hasRec)
+		if c := planEvent(&p, in, ev, rec, hasRec); c != nil {
+			cancels = append(cancels, *c)
+		}
 	}
 	ids := make([]int, 0, len(in.Records))
 	for id := range in.Records {
@@ -274,8 +286,13 @@ func PlanEvents(in EventsInput) Plan {
 	sort.Ints(ids)
 	for _, id := range ids {
 		rec := in.Records[id]
-		planEvent(&p, in, EventWant{EventID: id, CourseID: rec.CourseID}, rec, true)
+		if c := planEvent(&p, in, EventWant{EventID: id, CourseID: rec.CourseID}, rec, true); c != nil {
+			cancels = append(cancels, *c)
+		}
 	}
+	kept, held := guardCancellations(cancels, in.LiveByCourse, in.LiveTotal, in.Guards)
+	p.Actions = append(p.Actions, kept...)
+	p.Held = append(p.Held, held...)
 	sortActions(p.Actions)
 	sortFindings(p.Findings)
 	return p
@@ -296,7 +313,9 @@ func badData(ev EventWant, allowLong bool) (kind, msg, fix string) {
 	return "", "", ""
 }
 
-func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bool) {
+// planEvent adds an event's actions to p; a cancellation of its meeting is
+// returned instead, for the guards to pass or hold.
+func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bool) *cancellation {
 	id := ev.EventID
 	live := hasRec && LiveEventState(rec.State)
 	m, found := in.Meetings[id]
@@ -304,12 +323,12 @@ func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bo
 	link, hasLink := in.Links[id]
 
 	if ev.Exists && !ev.Finish.After(in.Now) && ev.Finish.After(ev.Start) {
-		return // finished: its meeting is history, left as it is
+		return nil // finished: its meeting is history, left as it is
 	}
 	if ev.Exists && ev.InScope {
 		if kind, msg, fix := badData(ev, in.AllowLongEvents); kind != "" {
 			p.note(Finding{Kind: kind, Severity: Warning, CourseID: ev.CourseID, EventID: id, Name: ev.CourseCode, Message: msg, Fix: fix})
-			return
+			return nil
 		}
 	}
 
@@ -328,6 +347,7 @@ func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bo
 		case why == "":
 			why = "the event no longer gets a Teams meeting"
 		}
+		var cancel *cancellation
 		switch {
 		case live:
 			gid := rec.GraphEventID
@@ -337,21 +357,42 @@ func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bo
 			if m.Gone {
 				gid = "" // nothing left to cancel: only the record changes
 			}
-			p.add(Action{Kind: KindCancelEvent, CourseID: rec.CourseID, EventID: id, Event: &EventSpec{GraphEventID: gid}, Reason: why})
+			a := Action{Kind: KindCancelEvent, CourseID: rec.CourseID, EventID: id, Event: &EventSpec{GraphEventID: gid}, Reason: why}
+			if gid == "" {
+				p.add(a) // no meeting left to cancel: nothing a guard need hold
+			} else {
+				cancel = &cancellation{courseID: rec.CourseID, eventID: id, actions: []Action{a}}
+			}
 		case found:
 			// A meeting with this event's marker that no row records (the
 			// tool's rows were lost): it is this tool's, and unwanted.
-			p.add(Action{Kind: KindCancelEvent, CourseID: ev.CourseID, EventID: id, Event: &EventSpec{GraphEventID: m.GraphEventID}, Reason: why})
+			cancel = &cancellation{courseID: ev.CourseID, eventID: id,
+				actions: []Action{{Kind: KindCancelEvent, CourseID: ev.CourseID, EventID: id, Event: &EventSpec{GraphEventID: m.GraphEventID}, Reason: why}}}
 		}
+		var unlink *Action
 		switch {
 		case hasLink:
-			p.add(Action{Kind: KindRemoveLink, CourseID: rec.CourseID, EventID: id, Event: &EventSpec{ElinkID: link.ID}, Reason: why})
+			unlink = &Action{Kind: KindRemoveLink, CourseID: rec.CourseID, EventID: id, Event: &EventSpec{ElinkID: link.ID}, Reason: why}
 		case hasRec && rec.ElinkID != 0:
 			// The recorded link is gone already (deleted in Elentra): only
 			// the record changes (ElinkID 0: nothing to delete).
-			p.add(Action{Kind: KindRemoveLink, CourseID: rec.CourseID, EventID: id, Event: &EventSpec{}, Reason: why + "; the link was already deleted"})
+			unlink = &Action{Kind: KindRemoveLink, CourseID: rec.CourseID, EventID: id, Event: &EventSpec{}, Reason: why + "; the link was already deleted"}
 		}
-		return
+		if cancel == nil {
+			if unlink != nil {
+				p.add(*unlink)
+			}
+			return nil
+		}
+		// The link goes with its meeting: held together, or made together.
+		if unlink != nil {
+			cancel.actions = append(cancel.actions, *unlink)
+		}
+		if cancel.courseID == 0 {
+			cancel.courseID = ev.CourseID
+		}
+		cancel.switched = ev.Exists && ev.SwitchedOff && !moved
+		return cancel
 	}
 
 	spec := ev.Spec
@@ -404,38 +445,38 @@ func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bo
 	switch {
 	case !live && found:
 		adopt("", "a meeting carrying this event's marker exists (made by a run that could not record it): adopted, not duplicated")
-		return
+		return nil
 	case !live:
 		if !ev.InHorizon {
-			return
+			return nil
 		}
 		if ev.NoTeam {
 			p.note(Finding{Kind: "event_no_team", Severity: Note, CourseID: ev.CourseID, EventID: id, Name: ev.CourseCode,
 				Message: "the course has no Team yet, so the event gets no meeting (sync.event_requires_team)", Fix: "run sync-teams (sync does it first)"})
-			return
+			return nil
 		}
 		gen := rec.Generation + 1
 		create(gen, TransactionID(in.Database, id, gen), "the event has no meeting")
-		return
+		return nil
 	case rec.State == EventStateIntent && found:
 		adopt(rec.SentHashes, "a previous run created the meeting but could not record it: adopted, not duplicated")
-		return
+		return nil
 	case rec.State == EventStateIntent:
 		txn := rec.TransactionID
 		if txn == "" {
 			txn = TransactionID(in.Database, id, rec.Generation)
 		}
 		create(rec.Generation, txn, "a previous run may have sent the create: it is sent again with the same transactionId, which Outlook answers with the meeting it made")
-		return
+		return nil
 	case m.Gone:
 		if !ev.InHorizon {
 			p.note(Finding{Kind: "meeting_deleted", Severity: Warning, CourseID: ev.CourseID, EventID: id, Name: ev.CourseCode,
 				Message: "the event's meeting was deleted in Outlook; a new one is made once the event starts within sync.events_horizon"})
-			return
+			return nil
 		}
 		gen := rec.Generation + 1
 		create(gen, TransactionID(in.Database, id, gen), "the meeting was deleted in Outlook: a new one is made")
-		return
+		return nil
 	}
 
 	// A meeting is recorded: fetch its join URL, update it, keep its link.
@@ -461,9 +502,10 @@ func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bo
 	}
 	if join == "" {
 		publish("", "publish the join link once it is known")
-		return
+		return nil
 	}
 	ensureLink(join)
+	return nil
 }
 
 // EventActionOrder is the order an event's own actions are applied in: a

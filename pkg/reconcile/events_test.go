@@ -323,7 +323,8 @@ func TestPlanEvents(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			in := EventsInput{Now: evNow, Database: evDB, WindowMinutes: 10, AllowLongEvents: tc.allowLong,
-				Records: map[int]EventRecord{}, Meetings: map[int]Meeting{}, Links: map[int]Link{}}
+				Records: map[int]EventRecord{}, Meetings: map[int]Meeting{}, Links: map[int]Link{},
+				Guards: testGuards, LiveByCourse: map[int]int{3: 1}, LiveTotal: 1}
 			if tc.window != 0 {
 				in.WindowMinutes = tc.window
 			}
@@ -368,7 +369,8 @@ func TestPlanEvents(t *testing.T) {
 // Each event's actions are planned whatever the others hold, and the plan
 // lists creations before changes and removals.
 func TestPlanEventsSeveral(t *testing.T) {
-	in := EventsInput{Now: evNow, Database: evDB, WindowMinutes: 10, Records: map[int]EventRecord{}, Meetings: map[int]Meeting{}, Links: map[int]Link{}}
+	in := EventsInput{Now: evNow, Database: evDB, WindowMinutes: 10, Records: map[int]EventRecord{}, Meetings: map[int]Meeting{}, Links: map[int]Link{},
+		Guards: testGuards, LiveByCourse: map[int]int{3: 1}, LiveTotal: 1}
 	for _, id := range []int{9, 8} {
 		w := evWant()
 		w.EventID = id

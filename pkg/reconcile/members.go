@@ -47,9 +47,9 @@ type MembersInput struct {
 	AdminLeaves bool
 	// RemoveUnmanaged: also remove members this tool did not add.
 	RemoveUnmanaged bool
-	// GuardPercent: removing more than this share of a Team in one run needs Force.
-	GuardPercent int
-	Force        bool
+	// Guards: removing more than Guards.TeamRemovalPercent of a Team's
+	// managed members in one run is held (Plan.Held) unless Guards.Force.
+	Guards Guards
 }
 
 // Limits Microsoft sets on a Team (and Canvas refuses beyond).
@@ -146,15 +146,22 @@ func planTeamMembers(p *Plan, in MembersInput, t TeamMembers, protected map[stri
 	if len(removals) == 0 {
 		return
 	}
-	if len(t.Actual) == 0 {
-		return // an empty listing never causes removals (it cannot reach here, but says the rule)
+	// The guard's share is of the members the tool manages in this Team:
+	// those it added, or every unprotected member when it mirrors. Members
+	// added by hand that it never removes do not dilute it.
+	managed := 0
+	for _, m := range t.Actual {
+		id := strings.ToLower(m.UserID)
+		if !protected[id] && (t.Managed[id] || in.RemoveUnmanaged) {
+			managed++
+		}
 	}
-	pct := 100 * len(removals) / len(t.Actual)
-	if pct > in.GuardPercent && !in.Force {
-		p.note(Finding{Kind: "removal_guard", Severity: Warning, CourseID: t.CourseID, Name: t.Code,
-			Message: fmt.Sprintf("%s of %d (%d%%) would be removed, more than sync.removal_guard_percent (%d%%); none were",
-				plural(len(removals), "member", "members"), len(t.Actual), pct, in.GuardPercent),
-			Fix: "check the course's audience in Elentra; if the removals are right, run sync-members --force --course " + fmt.Sprint(t.CourseID)})
+	g := in.Guards
+	if !g.Force && exceeds(len(removals), managed, g.TeamRemovalPercent, 0) {
+		p.Held = append(p.Held, Held{Actions: removals, Finding: Finding{Kind: GuardTeamRemoval, Severity: Warning, CourseID: t.CourseID, Name: t.Code,
+			Message: fmt.Sprintf("%s of the %d the tool manages in the Team (%s) would be removed, more than sync.removal_guard_percent (%d%%); none were",
+				plural(len(removals), "member", "members"), managed, percentOf(len(removals), managed), g.TeamRemovalPercent),
+			Fix: "check the course's audience in Elentra; if the removals are right, run sync-members --force --course " + fmt.Sprint(t.CourseID)}})
 		return
 	}
 	for _, r := range removals {

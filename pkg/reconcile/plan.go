@@ -107,15 +107,14 @@ type Finding struct {
 type Plan struct {
 	Actions  []Action  `json:"actions"`
 	Findings []Finding `json:"findings"`
+	// Held are the writes a guard held back, each with the finding that
+	// says so: not in Actions, applied only when a person confirms them.
+	Held []Held `json:"held,omitempty"`
 }
 
 func (p *Plan) add(a Action)   { p.Actions = append(p.Actions, a) }
 func (p *Plan) note(f Finding) { p.Findings = append(p.Findings, f) }
-func (p *Plan) merge(q Plan) {
-	p.Actions = append(p.Actions, q.Actions...)
-	p.Findings = append(p.Findings, q.Findings...)
-}
-func (p *Plan) Empty() bool { return len(p.Actions) == 0 }
+func (p *Plan) Empty() bool    { return len(p.Actions) == 0 }
 func (p *Plan) Weight() (n int) {
 	for _, a := range p.Actions {
 		n += a.Weight()

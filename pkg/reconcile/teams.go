@@ -63,6 +63,9 @@ type TeamsInput struct {
 	OwnerRequired bool
 	// ...unless StandInOwner (sync.fallback_owner) stands in as its owner.
 	StandInOwner string
+	// Guards hold the run's archives when they are too many of the Teams
+	// in Records (Guards.RunArchivePercent).
+	Guards Guards
 }
 
 // MaxOwnersAtCreation: Graph binds at most 20 owners and members when a
@@ -173,9 +176,34 @@ func PlanTeams(in TeamsInput) Plan {
 			planCourseEnd(&p, in, id, rec, "the course no longer exists in Elentra")
 		}
 	}
+	guardArchives(&p, in)
 	sortActions(p.Actions)
 	sortFindings(p.Findings)
 	return p
+}
+
+// guardArchives holds every archive of the plan when the run would archive
+// more Teams than the run guard allows: a misread switch or period must not
+// archive a school's Teams.
+func guardArchives(p *Plan, in TeamsInput) {
+	teams := 0
+	for _, rec := range in.Records {
+		if (rec.State == StateTeam || rec.State == StateArchived) && rec.GroupID != "" {
+			teams++
+		}
+	}
+	var archives, others []Action
+	for _, a := range p.Actions {
+		if a.Kind == KindArchiveTeam {
+			archives = append(archives, a)
+		} else {
+			others = append(others, a)
+		}
+	}
+	sortActions(archives)
+	kept, held := GuardRunArchives(archives, teams, in.Guards)
+	p.Actions = append(others, kept...)
+	p.Held = append(p.Held, held...)
 }
 
 func courseNotCurrent(c Course) string {

@@ -25,10 +25,15 @@ func kinds(p Plan) string {
 	return strings.Join(s, ",")
 }
 
+// findingKinds lists the plan's findings, then those of the guards that
+// held (the report carries both).
 func findingKinds(p Plan) string {
 	var s []string
 	for _, f := range p.Findings {
 		s = append(s, f.Kind)
+	}
+	for _, h := range p.Held {
+		s = append(s, h.Finding.Kind)
 	}
 	return strings.Join(s, ",")
 }
@@ -114,7 +119,7 @@ func TestPlanTeams(t *testing.T) {
 			if tc.rec != nil {
 				recs[7] = *tc.rec
 			}
-			p := PlanTeams(TeamsInput{Courses: []Course{c}, Records: recs, CourseEnd: tc.courseEnd, AdminObjectID: admin, OwnerRequired: tc.ownerReq})
+			p := PlanTeams(TeamsInput{Courses: []Course{c}, Records: recs, CourseEnd: tc.courseEnd, AdminObjectID: admin, OwnerRequired: tc.ownerReq, Guards: testGuards})
 			if got := kinds(p); got != tc.actions {
 				t.Errorf("actions %q, want %q", got, tc.actions)
 			}
@@ -130,7 +135,7 @@ func TestPlanTeams(t *testing.T) {
 
 func TestPlanTeamsDeletedCourse(t *testing.T) {
 	recs := map[int]TeamRecord{9: {CourseID: 9, State: StateTeam, GroupID: "g9"}, 10: {CourseID: 10, State: StateGroupIntent}}
-	p := PlanTeams(TeamsInput{Records: recs, CourseEnd: "archive", AdminObjectID: admin})
+	p := PlanTeams(TeamsInput{Records: recs, CourseEnd: "archive", AdminObjectID: admin, Guards: testGuards})
 	if kinds(p) != "archive_team" || p.Actions[0].CourseID != 9 || !strings.Contains(p.Actions[0].Reason, "no longer exists") {
 		t.Errorf("plan %+v", p.Actions)
 	}

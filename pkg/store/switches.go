@@ -62,8 +62,8 @@ func (s Switch) On(policy bool) bool {
 	return s.Enabled || (policy && s.SwitchedAt.IsZero())
 }
 
-// switchedOff: an admin's disable, which the all_* policies respect.
-func (s Switch) switchedOff() bool { return !s.Enabled && !s.SwitchedAt.IsZero() }
+// Off reports an admin's disable, which the all_* policies respect.
+func (s Switch) Off() bool { return !s.Enabled && !s.SwitchedAt.IsZero() }
 
 type switchRow struct {
 	ID         int          `db:"id"`
@@ -121,6 +121,10 @@ type SwitchItem struct {
 	Change bool `json:"change"`
 	// Next says what the next sync does with it once switched.
 	Next string `json:"next,omitempty"`
+	// CancelMeetings is how many live meetings the next sync cancels
+	// because of this switch turned off (the event's own, its child events',
+	// or its course's events'): the run cancellation guard counts them.
+	CancelMeetings int `json:"cancel_meetings,omitempty"`
 }
 
 // SwitchPlan is an enable or disable of courses or events, planned before
@@ -181,6 +185,12 @@ func (s *Store) PlanCourseSwitch(ctx context.Context, scope Scope, ids []int, on
 	if len(problems) > 0 {
 		return nil, &UnknownIDsError{Kind: "course", Problems: problems, Write: true}
 	}
+	var cancels map[int]int
+	if !on {
+		if cancels, err = s.cancelledBySwitchOff(ctx, scope, "course", ids, now); err != nil {
+			return nil, err
+		}
+	}
 	plan := &SwitchPlan{Kind: "course", On: on, Items: []SwitchItem{}}
 	for _, id := range ids {
 		sw := switches[id]
@@ -191,7 +201,7 @@ func (s *Store) PlanCourseSwitch(ctx context.Context, scope Scope, ids []int, on
 		} else {
 			// A course that is on, or that the policy could take in, gets an
 			// explicit off; one already off stays as it is.
-			item.Change = sw.Enabled || (scope.AllActiveCourses && !sw.switchedOff())
+			item.Change = sw.Enabled || (scope.AllActiveCourses && !sw.Off())
 		}
 		after := Switch{Enabled: on, SwitchedAt: now}
 		var cp *elentra.Course
@@ -200,6 +210,10 @@ func (s *Store) PlanCourseSwitch(ctx context.Context, scope Scope, ids []int, on
 		}
 		line := courseLine(id, cp, after, records[id], scope)
 		item.Next = line.Sync
+		if n := cancels[id]; n > 0 && item.Change {
+			item.CancelMeetings = n
+			item.Next += fmt.Sprintf(", cancel %d meeting%s", n, pluralS(n))
+		}
 		plan.Items = append(plan.Items, item)
 	}
 	return plan, nil
@@ -233,9 +247,19 @@ func (s *Store) PlanEventSwitch(ctx context.Context, scope Scope, ids []int, on 
 	if err != nil {
 		return nil, err
 	}
-	meetings, err := s.meetingRecords(ctx, ids)
-	if err != nil {
-		return nil, err
+	var cancels map[int]int
+	ownLive := map[int]bool{}
+	if !on {
+		if cancels, err = s.cancelledBySwitchOff(ctx, scope, "event", ids, now); err != nil {
+			return nil, err
+		}
+		meetings, err := s.meetingRecords(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for id, m := range meetings {
+			ownLive[id] = m.GraphEventID != "" && reconcile.LiveEventState(m.State)
+		}
 	}
 	var problems []string
 	for _, id := range ids {
@@ -266,9 +290,17 @@ func (s *Store) PlanEventSwitch(ctx context.Context, scope Scope, ids []int, on 
 		if on {
 			item.Change = !sw.Enabled
 		} else {
-			item.Change = sw.Enabled || (scope.AllCourseEvents && !sw.switchedOff())
-			if m, ok := meetings[id]; ok && m.GraphEventID != "" && m.State != meetingCancelled {
-				item.Next = "cancel its meeting"
+			item.Change = sw.Enabled || (scope.AllCourseEvents && !sw.Off())
+			if n := cancels[id]; n > 0 && item.Change {
+				item.CancelMeetings = n
+				switch own := ownLive[id]; {
+				case own && n == 1:
+					item.Next = "cancel its meeting"
+				case own:
+					item.Next = fmt.Sprintf("cancel its meeting and %d of its child events'", n-1)
+				default:
+					item.Next = fmt.Sprintf("cancel %d meeting%s of its child events", n, pluralS(n))
+				}
 			}
 		}
 		plan.Items = append(plan.Items, item)
@@ -311,6 +343,73 @@ func (s *Store) ApplySwitch(ctx context.Context, plan *SwitchPlan, now time.Time
 		ids = ids[n:]
 	}
 	return nil
+}
+
+// cancelledBySwitchOff counts, for each course (kind "course") or event
+// being switched off, the live meetings the next sync cancels because of it:
+// those of events the switch alone kept in scope. An event switched on by
+// an admin, or whose parent event is, stays; a child event follows its
+// parent's switch unless its own course's events are all synced. Three
+// queries, whatever the number of meetings.
+func (s *Store) cancelledBySwitchOff(ctx context.Context, scope Scope, kind string, ids []int, now time.Time) (map[int]int, error) {
+	var live []struct {
+		EventID  int `db:"event_id"`
+		CourseID int `db:"course_id"`
+	}
+	err := s.db.Select(ctx, &live, `SELECT event_id, COALESCE(course_id, 0) AS course_id FROM `+s.db.Table(EventsTable)+`
+		WHERE state IN (?, ?, ?) AND graph_event_id IS NOT NULL AND (finish IS NULL OR finish >= ?)`,
+		reconcile.EventStateIntent, reconcile.EventStateCreated, reconcile.EventStateScheduled, now.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("read live meetings: %w", err)
+	}
+	out := map[int]int{}
+	if len(live) == 0 {
+		return out, nil
+	}
+	eventIDs := make([]int, len(live))
+	for i, l := range live {
+		eventIDs[i] = l.EventID
+	}
+	events, err := s.db.Events(ctx, elentra.EventFilter{EventIDs: eventIDs})
+	if err != nil {
+		return nil, err
+	}
+	parent := map[int]int{}
+	for _, e := range events {
+		parent[e.ID] = e.ParentID
+	}
+	switches, err := s.EventSwitches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	off := map[int]bool{}
+	for _, id := range ids {
+		off[id] = true
+	}
+	for _, l := range live {
+		own, p := switches[l.EventID], parent[l.EventID]
+		switch kind {
+		case "course":
+			if off[l.CourseID] && !own.Enabled && !(p != 0 && switches[p].Enabled) {
+				out[l.CourseID]++
+			}
+		case "event":
+			switch {
+			case off[l.EventID]:
+				out[l.EventID]++
+			case p != 0 && off[p] && !own.Enabled && !scope.AllCourseEvents:
+				out[p]++ // a child that followed its parent
+			}
+		}
+	}
+	return out, nil
+}
+
+func pluralS(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func uniqueSorted(ids []int) []int {
@@ -504,9 +603,6 @@ func (s *Store) enabledCourses(ctx context.Context, scope Scope, now time.Time) 
 	}
 	return out, nil
 }
-
-// Meeting states of msteams_events that the listing reads.
-const meetingCancelled = "cancelled"
 
 type meetingRecord struct {
 	EventID      int            `db:"event_id"`
