@@ -94,7 +94,7 @@ func ReadElentraSettings(path string) (*ElentraSettings, error) {
 					es.Values[m.key] = v.Value
 					es.Sources[m.key] = fmt.Sprintf("'%s' in %s:%d", strings.Join(m.path, "' => '"), cfgPath, v.Line)
 				} else {
-					es.Unresolved[m.key] = fmt.Sprintf("'%s' in %s:%d is %q, not a literal", strings.Join(m.path, "' => '"), cfgPath, v.Line, v.Expr)
+					es.Unresolved[m.key] = notLiteral(fmt.Sprintf("'%s' in %s:%d", strings.Join(m.path, "' => '"), cfgPath, v.Line), m.key, v)
 				}
 			}
 		}
@@ -113,9 +113,20 @@ func ReadElentraSettings(path string) (*ElentraSettings, error) {
 		if av, ok := fromArray[m.key]; ok && av.Resolved {
 			continue // the array gave it
 		}
-		es.Unresolved[m.key] = fmt.Sprintf("%s in %s:%d is %q, not a literal", m.constant, path, v.Line, v.Expr)
+		es.Unresolved[m.key] = notLiteral(fmt.Sprintf("%s in %s:%d", m.constant, path, v.Line), m.key, v)
 	}
 	return es, nil
+}
+
+// notLiteral says that the value at where is an expression. It quotes the
+// expression only for a key that is not secret: the text of a secret's
+// expression may hold most of the secret ("abc~" . "…"), and what is said
+// here reaches errors and the debug log.
+func notLiteral(where, key string, v PHPValue) string {
+	if k, ok := LookupKey(key); ok && k.Secret {
+		return where + " is not a literal"
+	}
+	return fmt.Sprintf("%s is %q, not a literal", where, v.Expr)
 }
 
 // UnresolvedKeys returns the keys of Unresolved in order.
