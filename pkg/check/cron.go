@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/elentra-teams/elentra-teams/pkg/config"
 )
 
 // CronSources say where this machine's cron entries are.
@@ -46,6 +48,11 @@ type cronFile struct {
 	userColumn bool
 }
 
+// maxCrontabSize is the most read of a crontab: what is not a regular file
+// of at most this size (a pipe, a device, a stray archive in /etc/cron.d)
+// is not one, and is skipped.
+const maxCrontabSize = 1 << 20
+
 // readCron collects the crontabs of the sources.
 func readCron(ctx context.Context, src CronSources) []cronFile {
 	var out []cronFile
@@ -55,7 +62,7 @@ func readCron(ctx context.Context, src CronSources) []cronFile {
 			continue
 		}
 		if !fi.IsDir() {
-			if b, err := os.ReadFile(p); err == nil {
+			if b, err := config.ReadFile(p, maxCrontabSize); err == nil {
 				out = append(out, cronFile{source: p, text: string(b), userColumn: true})
 			}
 			continue
@@ -69,7 +76,7 @@ func readCron(ctx context.Context, src CronSources) []cronFile {
 				continue
 			}
 			f := filepath.Join(p, en.Name())
-			if b, err := os.ReadFile(f); err == nil {
+			if b, err := config.ReadFile(f, maxCrontabSize); err == nil {
 				out = append(out, cronFile{source: f, text: string(b), userColumn: true})
 			}
 		}

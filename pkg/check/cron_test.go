@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/elentra-teams/elentra-teams/pkg/config"
@@ -99,5 +100,22 @@ func TestCronEntry(t *testing.T) {
 	}
 	if r := checkCronEntry(context.Background(), cronEnv(filepath.Join(dir, ".", "config.yaml"), CronSources{Paths: []string{filepath.Join(dir, "crontab")}})); r.Status != OK {
 		t.Errorf("the same configuration by another spelling: %+v", r)
+	}
+}
+
+// What is not a regular crontab (a pipe left in /etc/cron.d, a device named
+// with --cron-path) is skipped, never read: a pipe would block check-config
+// and /dev/zero would take the machine's memory.
+func TestCronSkipsWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	cronD := filepath.Join(dir, "cron.d")
+	conf := filepath.Join(dir, "config.yaml")
+	write(t, filepath.Join(cronD, "elentra-teams"), "17 * * * * elentra-teams /usr/bin/elentra-teams --config "+conf+" sync --quiet\n")
+	if err := syscall.Mkfifo(filepath.Join(cronD, "a-pipe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := checkCronEntry(context.Background(), cronEnv(conf, CronSources{Paths: []string{"/dev/zero", cronD}}))
+	if r.Status != OK {
+		t.Errorf("got %+v, want the entry beside the pipe found", r)
 	}
 }

@@ -59,7 +59,7 @@ var elentraArray = []struct {
 // the config.inc.php array) falls back to the array; what neither gives as a
 // literal is listed in Unresolved, never guessed.
 func ReadElentraSettings(path string) (*ElentraSettings, error) {
-	src, err := os.ReadFile(path)
+	src, err := ReadFile(path, MaxSettingsFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read Elentra settings file: %w", err)
 	}
@@ -74,7 +74,7 @@ func ReadElentraSettings(path string) (*ElentraSettings, error) {
 	var arr *PHPArray
 	cfgPath := filepath.Join(filepath.Dir(path), "config.inc.php")
 	if cfgPath != filepath.Clean(path) {
-		if csrc, err := os.ReadFile(cfgPath); err == nil {
+		if csrc, err := ReadFile(cfgPath, MaxSettingsFileSize); err == nil {
 			arr, err = ParsePHPReturnArray(string(csrc))
 			if err != nil {
 				return nil, fmt.Errorf("%s: %v", cfgPath, err)
