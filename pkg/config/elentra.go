@@ -19,6 +19,8 @@ type ElentraSettings struct {
 	Values map[string]string
 	// Sources maps config keys to where their value was found, for messages.
 	Sources map[string]string
+	// Files maps config keys to the file their value was read from.
+	Files map[string]string
 	// Unresolved maps config keys to a description of the PHP expression that
 	// would have given their value but is not a literal.
 	Unresolved map[string]string
@@ -67,6 +69,7 @@ func ReadElentraSettings(path string) (*ElentraSettings, error) {
 		SettingsPath: path,
 		Values:       map[string]string{},
 		Sources:      map[string]string{},
+		Files:        map[string]string{},
 		Unresolved:   map[string]string{},
 	}
 	defs := ParsePHPDefines(string(src))
@@ -93,6 +96,7 @@ func ReadElentraSettings(path string) (*ElentraSettings, error) {
 				if v.Resolved {
 					es.Values[m.key] = v.Value
 					es.Sources[m.key] = fmt.Sprintf("'%s' in %s:%d", strings.Join(m.path, "' => '"), cfgPath, v.Line)
+					es.Files[m.key] = cfgPath
 				} else {
 					es.Unresolved[m.key] = notLiteral(fmt.Sprintf("'%s' in %s:%d", strings.Join(m.path, "' => '"), cfgPath, v.Line), m.key, v)
 				}
@@ -107,6 +111,7 @@ func ReadElentraSettings(path string) (*ElentraSettings, error) {
 		if v.Resolved {
 			es.Values[m.key] = v.Value
 			es.Sources[m.key] = fmt.Sprintf("%s in %s:%d", m.constant, path, v.Line)
+			es.Files[m.key] = path
 			delete(es.Unresolved, m.key)
 			continue
 		}

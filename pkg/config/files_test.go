@@ -41,6 +41,7 @@ func TestReadFile(t *testing.T) {
 		{"at the limit", at("full", 1024), 1024, nil, "", 1024},
 		{"empty", at("empty", 0), 1024, nil, "", 0},
 		{"a link to a file", link, 1024, nil, "", 10},
+		{"/dev/null", os.DevNull, 1024, nil, "", 0},
 		{"over the limit", at("big", 1025), 1024, ErrTooLarge, ": larger than the limit of 1 KiB", 0},
 		{"limit in MiB", at("big2", 1<<20+1), 1 << 20, ErrTooLarge, ": larger than the limit of 1 MiB", 0},
 		{"a directory", dir, 1024, ErrNotRegular, ": not a regular file (a directory)", 0},
