@@ -152,6 +152,9 @@ func syncCommand(fields []string) (configFile string, ok bool) {
 		for j := 0; j < len(rest); j++ {
 			a := strings.Trim(rest[j], `'";`)
 			switch {
+			case flagValue(rest, j):
+				// the value of the flag before it (--log-file sync), even
+				// when it reads as a command
 			case a == "--config" && j+1 < len(rest):
 				configFile = strings.Trim(rest[j+1], `'";`)
 				j++
@@ -160,12 +163,10 @@ func syncCommand(fields []string) (configFile string, ok bool) {
 			case a == "sync":
 				return configFile, true
 			case strings.HasPrefix(a, "-"):
-				// another global flag (its value, if separate, is a word
-				// that is not "sync" and is skipped as a non-command below)
+				// another global flag (its value, if separate, is skipped
+				// by the first case)
 			default:
-				if !flagValue(rest, j) {
-					return "", false // another command
-				}
+				return "", false // another command
 			}
 		}
 		return "", false
