@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"sort"
@@ -532,5 +533,34 @@ func TestScenarioS(t *testing.T) {
 		if c.Asserted && !c.Pass {
 			t.Errorf("missed: %s: got %v, limit %v (%s)", c.Target, c.Got, c.Limit, c.Detail)
 		}
+	}
+}
+
+// Started outside the repository, the bench cannot build the binaries it
+// runs: it says which build failed and why, and exits 1 (it panicked while
+// cleaning up).
+func TestAFailedBuildIsSaidAndExits1(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("needs the go command")
+	}
+	t.Chdir(t.TempDir()) // no go.mod here or above
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where the bench makes its directory
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"-dsn", "bench:fake-password@tcp(127.0.0.1:1)/", "-baseline=false"}, &out, &errOut)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	msg := errOut.String()
+	for _, want := range []string{"elentra-teams-bench: go build cmd/elentra-teams:", "run elentra-teams-bench inside the elentra-teams repository"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, msg)
+		}
+	}
+	if out.Len() != 0 {
+		t.Errorf("stdout: %s", out.String())
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "elentra-teams-bench-*")); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }

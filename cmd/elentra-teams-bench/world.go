@@ -75,12 +75,13 @@ func (w *world) close() {
 // the server of o.DSN, builds (or takes) the two binaries, starts the
 // simulator, writes the configuration and runs the tool's setup and
 // authorize. close undoes it all, also after an error.
-func startWorld(ctx context.Context, o Options, sc Scenario, progress func(string, ...any)) (w *world, err error) {
-	w = &world{}
+func startWorld(ctx context.Context, o Options, sc Scenario, progress func(string, ...any)) (_ *world, err error) {
+	// Not the named result: a return nil, err sets that to nil before the
+	// deferred close runs.
+	w := &world{}
 	defer func() {
 		if err != nil {
 			w.close()
-			w = nil
 		}
 	}()
 	dir, err := os.MkdirTemp("", "elentra-teams-bench-")
@@ -146,9 +147,18 @@ func build(ctx context.Context, pkg, dir string, progress func(string, ...any)) 
 	progress("building %s", pkg)
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, modulePath+"/"+pkg)
 	if msg, err := cmd.CombinedOutput(); err != nil {
+		if !inModule(ctx) {
+			return "", fmt.Errorf("go build %s: %w: run elentra-teams-bench inside the elentra-teams repository, whose source it builds\n%s", pkg, err, msg)
+		}
 		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, msg)
 	}
 	return out, nil
+}
+
+// inModule reports whether the go command, here, builds this module.
+func inModule(ctx context.Context) bool {
+	out, err := exec.CommandContext(ctx, "go", "list", "-m").Output()
+	return err == nil && strings.TrimSpace(string(out)) == modulePath
 }
 
 const modulePath = "github.com/elentra-teams/elentra-teams"

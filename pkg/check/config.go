@@ -4,13 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"os/user"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
+	"syscall"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/elentra-teams/elentra-teams/pkg/config"
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 )
 
 // configResult turns a configuration error into a failed check.
@@ -84,14 +91,17 @@ func checkConfigFile(_ context.Context, e *Env) Result {
 	return pass("configuration read from %s", strings.Join(read, " and "))
 }
 
-// checkPermissions: a secret readable by every user of the machine.
+// checkPermissions: a secret readable by every user of the machine (in the
+// config file, a *_file, the client certificate, Elentra's settings files),
+// and a config file someone else may write: whoever writes it can point
+// microsoft.token_url at a server of theirs and receive the client secret
+// and the tokens.
 func checkPermissions(_ context.Context, e *Env) Result {
 	if runtime.GOOS == "windows" {
 		return pass("file permissions are not checked on Windows")
 	}
 	c := e.Config
-	var problems []string
-	var fixFiles []string
+	var problems, readable, foreign []string
 	if c.File != "" {
 		var secrets []string
 		for _, k := range config.Keys() {
@@ -102,13 +112,22 @@ func checkPermissions(_ context.Context, e *Env) Result {
 		if len(secrets) > 0 {
 			if mode, ok := worldReadable(c.File); ok {
 				problems = append(problems, fmt.Sprintf("config file %s holds %s and is readable by every user (mode %04o)", c.File, strings.Join(secrets, ", "), mode))
-				fixFiles = append(fixFiles, c.File)
+				readable = append(readable, c.File)
+			}
+		}
+		if who, owner := othersMayWrite(c.File); who != "" {
+			problems = append(problems, fmt.Sprintf("config file %s may be written by %s: whoever writes it can redirect microsoft.token_url and receive the client secret and the tokens", c.File, who))
+			if owner {
+				foreign = append(foreign, c.File)
+			} else if !slices.Contains(readable, c.File) {
+				readable = append(readable, c.File)
 			}
 		}
 	}
 	for _, f := range []struct{ key, path string }{
 		{"database.password_file", c.Database.PasswordFile},
 		{"microsoft.client_secret_file", c.Microsoft.ClientSecretFile},
+		{"microsoft.client_certificate_file", c.Microsoft.ClientCertificateFile},
 		{"token.encryption_key_file", c.Token.EncryptionKeyFile},
 	} {
 		if f.path == "" {
@@ -116,24 +135,105 @@ func checkPermissions(_ context.Context, e *Env) Result {
 		}
 		if mode, ok := worldReadable(f.path); ok {
 			problems = append(problems, fmt.Sprintf("%s %s is readable by every user (mode %04o)", f.key, f.path, mode))
-			fixFiles = append(fixFiles, f.path)
+			readable = append(readable, f.path)
 		}
 	}
-	if len(problems) > 0 {
-		return warn(strings.Join(problems, "; "),
-			fmt.Sprintf("run: chmod o-rwx %s (root and the elentra-teams group keep access; move the secrets to *_file keys if the config file must stay readable)", strings.Join(fixFiles, " ")))
+	elentraFiles := 0
+	for _, f := range elentraSecretFiles(c.Elentra.SettingsFile) {
+		if mode, ok := worldReadable(f.path); ok {
+			problems = append(problems, fmt.Sprintf("Elentra's %s holds %s and is readable by every user (mode %04o)", f.path, strings.Join(f.secrets, " and "), mode))
+			readable = append(readable, f.path)
+			elentraFiles++
+		}
 	}
-	return pass("no secret is readable by every user")
+	if len(problems) == 0 {
+		return pass("no secret is readable by every user, and no one else may write the config file")
+	}
+	var fix []string
+	if len(readable) > 0 {
+		f := "run: chmod o-rwx " + strings.Join(readable, " ")
+		if len(readable) > elentraFiles {
+			f += " (root and the elentra-teams group keep access; move the secrets to *_file keys if the config file must stay readable)"
+		}
+		fix = append(fix, f)
+	}
+	if elentraFiles > 0 {
+		fix = append(fix, "Elentra's web server keeps reading its settings as their owner or by group")
+	}
+	if len(foreign) > 0 {
+		fix = append(fix, "run: chown root "+strings.Join(foreign, " ")+" (only root, or the user that runs the tool, may own the config file)")
+	}
+	return warn(strings.Join(problems, "; "), strings.Join(fix, "; "))
 }
 
-// worldReadable reports whether others may read path, with its mode.
+// worldReadable reports whether others may read the regular file path, with
+// its mode.
 func worldReadable(path string) (os.FileMode, bool) {
 	fi, err := os.Stat(path)
-	if err != nil {
+	if err != nil || !fi.Mode().IsRegular() {
 		return 0, false
 	}
 	mode := fi.Mode().Perm()
 	return mode, mode&0o004 != 0
+}
+
+// othersMayWrite says who, besides root and the user running the tool, may
+// write path: "every user (mode 0666)", or its owner when that is another
+// user (owner is then true); "" when no one else may.
+func othersMayWrite(path string) (who string, owner bool) {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", false // /dev/null, the empty configuration
+	}
+	mode := fi.Mode().Perm()
+	if mode&0o002 != 0 {
+		return fmt.Sprintf("every user (mode %04o)", mode), false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || st.Uid == 0 || int(st.Uid) == os.Getuid() || mode&0o200 == 0 {
+		return "", false
+	}
+	name := fmt.Sprint(st.Uid)
+	if u, err := user.LookupId(name); err == nil {
+		name = u.Username
+	}
+	return "its owner " + name + ", who is neither root nor the user running elentra-teams", true
+}
+
+// elentraFile is one of Elentra's settings files and the secrets it gives.
+type elentraFile struct {
+	path    string
+	secrets []string
+}
+
+// elentraSecretFiles reads Elentra's settings files again and returns those
+// that give a secret as a literal (settings*.inc.php: DATABASE_PASS and
+// MS_OAUTH_CLIENT_SECRET; Elentra 1.9's config.inc.php: the database
+// password), with the secrets' keys.
+func elentraSecretFiles(settings string) []elentraFile {
+	if settings == "" {
+		return nil
+	}
+	es, err := config.ReadElentraSettings(settings)
+	if err != nil {
+		return nil
+	}
+	var out []elentraFile
+	for _, path := range []string{es.SettingsPath, es.ConfigPath} {
+		if path == "" {
+			continue
+		}
+		f := elentraFile{path: path}
+		for _, k := range config.Keys() {
+			if k.Secret && es.Files[k.Path] == path {
+				f.secrets = append(f.secrets, k.Path)
+			}
+		}
+		if len(f.secrets) > 0 {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func checkDatabaseConfig(_ context.Context, e *Env) Result {
@@ -148,7 +248,37 @@ func checkDatabaseConfig(_ context.Context, e *Env) Result {
 	case d.Socket != "":
 		where = d.Socket
 	}
+	if addr, plain := plaintextToAnotherHost(d); plain {
+		key := "database.tls"
+		if d.DSN != "" {
+			key = "database.dsn"
+		}
+		return warn(fmt.Sprintf("%s: TLS is off to %s, which is not this machine: the database password and every row read cross the network unencrypted", key, addr),
+			"set database.tls: true (or skip-verify for a server with a self-signed certificate), or reach the server over its socket or a tunnel")
+	}
 	return pass("database %s, schemas %s and %s", where, d.Name, d.AuthName)
+}
+
+// plaintextToAnotherHost reports whether the connection goes without TLS over
+// TCP to a host that is not this machine, and that host's address (never the
+// credentials). A Unix socket is this machine.
+func plaintextToAnotherHost(d config.Database) (string, bool) {
+	dsn, err := elentra.DSN(d)
+	if err != nil {
+		return "", false
+	}
+	mc, err := mysql.ParseDSN(dsn)
+	if err != nil || mc.Net == "unix" || (mc.TLSConfig != "" && mc.TLSConfig != "false") {
+		return "", false
+	}
+	host, _, err := net.SplitHostPort(mc.Addr)
+	if err != nil {
+		host = mc.Addr
+	}
+	if config.IsLoopbackHost(host) {
+		return "", false
+	}
+	return mc.Addr, true
 }
 
 // checkMicrosoftConfig: tenant and client GUIDs, URLs. The client secret has

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/elentra-teams/elentra-teams/pkg/config"
 )
 
 // CronSources say where this machine's cron entries are.
@@ -46,6 +48,11 @@ type cronFile struct {
 	userColumn bool
 }
 
+// maxCrontabSize is the most read of a crontab: what is not a regular file
+// of at most this size (a pipe, a device, a stray archive in /etc/cron.d)
+// is not one, and is skipped.
+const maxCrontabSize = 1 << 20
+
 // readCron collects the crontabs of the sources.
 func readCron(ctx context.Context, src CronSources) []cronFile {
 	var out []cronFile
@@ -55,7 +62,7 @@ func readCron(ctx context.Context, src CronSources) []cronFile {
 			continue
 		}
 		if !fi.IsDir() {
-			if b, err := os.ReadFile(p); err == nil {
+			if b, err := config.ReadFile(p, maxCrontabSize); err == nil {
 				out = append(out, cronFile{source: p, text: string(b), userColumn: true})
 			}
 			continue
@@ -69,7 +76,7 @@ func readCron(ctx context.Context, src CronSources) []cronFile {
 				continue
 			}
 			f := filepath.Join(p, en.Name())
-			if b, err := os.ReadFile(f); err == nil {
+			if b, err := config.ReadFile(f, maxCrontabSize); err == nil {
 				out = append(out, cronFile{source: f, text: string(b), userColumn: true})
 			}
 		}
@@ -145,6 +152,9 @@ func syncCommand(fields []string) (configFile string, ok bool) {
 		for j := 0; j < len(rest); j++ {
 			a := strings.Trim(rest[j], `'";`)
 			switch {
+			case flagValue(rest, j):
+				// the value of the flag before it (--log-file sync), even
+				// when it reads as a command
 			case a == "--config" && j+1 < len(rest):
 				configFile = strings.Trim(rest[j+1], `'";`)
 				j++
@@ -153,12 +163,10 @@ func syncCommand(fields []string) (configFile string, ok bool) {
 			case a == "sync":
 				return configFile, true
 			case strings.HasPrefix(a, "-"):
-				// another global flag (its value, if separate, is a word
-				// that is not "sync" and is skipped as a non-command below)
+				// another global flag (its value, if separate, is skipped
+				// by the first case)
 			default:
-				if !flagValue(rest, j) {
-					return "", false // another command
-				}
+				return "", false // another command
 			}
 		}
 		return "", false

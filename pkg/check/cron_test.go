@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/elentra-teams/elentra-teams/pkg/config"
@@ -28,6 +29,10 @@ func TestSyncCommand(t *testing.T) {
 		{"17 * * * * elentra-teams /usr/bin/elentra-teams check-config", true, false, ""},
 		{"17 * * * * elentra-teams /usr/bin/elentra-teams --dry-run status sync", true, false, ""},
 		{"17 * * * * root /usr/bin/backup sync", true, false, ""},
+		// "sync" as the value of a flag is not the command.
+		{"17 * * * * u /usr/bin/elentra-teams --log-file sync status", true, false, ""},
+		{"17 * * * * u /usr/bin/elentra-teams --output sync", true, false, ""},
+		{"17 * * * * u /usr/bin/elentra-teams --log-file sync sync", true, true, ""},
 		{"MAILTO=elentra-teams sync", true, false, ""},
 		// The user column of a user crontab would swallow the program.
 		{"17 * * * * elentra-teams sync", true, false, ""},
@@ -100,4 +105,75 @@ func TestCronEntry(t *testing.T) {
 	if r := checkCronEntry(context.Background(), cronEnv(filepath.Join(dir, ".", "config.yaml"), CronSources{Paths: []string{filepath.Join(dir, "crontab")}})); r.Status != OK {
 		t.Errorf("the same configuration by another spelling: %+v", r)
 	}
+}
+
+// What is not a regular crontab (a pipe left in /etc/cron.d, a device named
+// with --cron-path) is skipped, never read: a pipe would block check-config
+// and /dev/zero would take the machine's memory.
+func TestCronSkipsWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	cronD := filepath.Join(dir, "cron.d")
+	conf := filepath.Join(dir, "config.yaml")
+	write(t, filepath.Join(cronD, "elentra-teams"), "17 * * * * elentra-teams /usr/bin/elentra-teams --config "+conf+" sync --quiet\n")
+	if err := syscall.Mkfifo(filepath.Join(cronD, "a-pipe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := checkCronEntry(context.Background(), cronEnv(conf, CronSources{Paths: []string{"/dev/zero", cronD}}))
+	if r.Status != OK {
+		t.Errorf("got %+v, want the entry beside the pipe found", r)
+	}
+}
+
+// FuzzCronLines: whatever a crontab holds, an entry found runs elentra-teams
+// sync: it is a whole, uncommented line of the file, its command holds the
+// program and then the sync command, and the --config it names is the
+// program's own, unquoted.
+func FuzzCronLines(f *testing.F) {
+	f.Add("17 * * * * elentra-teams /usr/bin/elentra-teams --config /etc/elentra-teams/config.yaml sync --quiet\n", true)
+	f.Add("@hourly /usr/bin/elentra-teams --config=/etc/et.yaml sync\n", false)
+	f.Add("# 17 * * * * root elentra-teams sync\nMAILTO=root\n*/30 * * * * root nice -n 10 /opt/et/elentra-teams --log-level info --log-file /var/log/et.log sync\n", true)
+	f.Add(`0 * * * * deploy /bin/sh -c '/usr/bin/elentra-teams --config "/etc/et.yaml" sync --quiet'`, true)
+	f.Add("17 * * * * elentra-teams /usr/bin/elentra-teams --dry-run status sync\r\n17 * * * * elentra-teams sync", true)
+	f.Add("@reboot elentra-teams --config\n@reboot elentra-teams --config sync\n", false)
+	f.Add(`* * * * * u "elentra-teams" '--config=' sync`, true)
+	f.Fuzz(func(t *testing.T, text string, userColumn bool) {
+		entries := findSyncEntries([]cronFile{{source: "/etc/cron.d/elentra-teams", text: text, userColumn: userColumn}})
+		lines := map[string]bool{}
+		for _, l := range strings.Split(text, "\n") {
+			lines[strings.TrimSpace(l)] = true
+		}
+		if len(entries) > len(lines) {
+			t.Fatalf("%d entries from %d lines", len(entries), len(lines))
+		}
+		for _, en := range entries {
+			if en.line == "" || !lines[en.line] || strings.HasPrefix(en.line, "#") {
+				t.Fatalf("entry %q is not a whole, uncommented line of the file", en.line)
+			}
+			if en.ignored != "" {
+				t.Fatalf("/etc/cron.d/elentra-teams is run by cron, yet %q", en.ignored)
+			}
+			fields := commandFields(en.line, userColumn)
+			prog, sync := -1, -1
+			for i, fl := range fields {
+				if prog < 0 && filepath.Base(strings.Trim(fl, `'"`)) == "elentra-teams" {
+					prog = i
+				}
+				if prog >= 0 && i > prog && strings.Trim(fl, `'";`) == "sync" && !flagValue(fields[prog+1:], i-prog-1) {
+					sync = i
+					break
+				}
+			}
+			if prog < 0 || sync < 0 {
+				t.Fatalf("%q: no elentra-teams followed by sync in %q", en.line, fields)
+			}
+			if en.config != "" {
+				if strings.Trim(en.config, `'";`) != en.config {
+					t.Fatalf("%q: --config %q keeps its quotes", en.line, en.config)
+				}
+				if !strings.Contains(strings.Join(fields[prog:sync], " "), en.config) {
+					t.Fatalf("%q: --config %q is not among the program's flags", en.line, en.config)
+				}
+			}
+		}
+	})
 }

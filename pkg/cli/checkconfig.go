@@ -40,11 +40,14 @@ did not pass. Each ✗ and ! line is followed by its fix. Exit 1 when a line is
 something needs a person. Without a UTF-8 locale the marks are OK, FAIL, WARN
 and SKIP.
 
-It reads the configuration (turning each error into a ✗ line), connects to
-the database, reads Elentra's settings and cron table, the stored token
-(account, refresh token age, scopes, Outlook time zone), the people of the
-enabled courses (who lacks a Microsoft Object ID, which course lacks an
-owner), the last sync runs, and this machine's cron entries. Without
+It reads the configuration (turning each error into a ✗ line), checks that
+no file holding a secret is readable by every user and that no one else may
+write the config file, warns when the database is reached over the network
+without TLS, connects to the database, reads Elentra's settings and cron
+table, the stored token (account, refresh token age, scopes, Outlook time
+zone), the people of the enabled courses (who lacks a Microsoft Object ID,
+which course lacks an owner), the last sync runs, and this machine's cron
+entries. Without
 --online it calls nothing outside the database; with --online it refreshes
 the token at Microsoft and asks Graph for the account, its calendar's Teams
 meetings and the number of teams it is in.`,

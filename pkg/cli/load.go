@@ -108,7 +108,11 @@ func loadConfig(flags *pflag.FlagSet, configFlag string) (*loadedConfig, error) 
 		}
 	}
 	if path != "" {
-		data, err := os.ReadFile(path)
+		data, err := config.ReadFile(path, config.MaxConfigFileSize)
+		if errors.Is(err, config.ErrNotRegular) || errors.Is(err, config.ErrTooLarge) {
+			return nil, &config.Error{Source: "config file " + path, Problem: errors.Unwrap(err).Error(),
+				Fix: "point --config (or ELENTRA_TEAMS_CONFIG) at the YAML config file, a few KiB"}
+		}
 		if err != nil {
 			return nil, &config.Error{Source: "config file " + path, Problem: "cannot read it: " + pathErr(err),
 				Fix: "check --config (or ELENTRA_TEAMS_CONFIG) and the file's permissions"}

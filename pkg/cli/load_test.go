@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -254,4 +255,82 @@ func TestNoFlagTakesASecret(t *testing.T) {
 		}
 	}
 	walk(root)
+}
+
+// The config file, Elentra's settings files and the secret files are read
+// only when they are regular files, and only up to their limit: a mistyped
+// path (/dev/zero, a pipe, a dump) stops the command at once with one line
+// that names the file, what it is and the fix.
+func TestInputFilesAreBounded(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Valid files, padded past their limits with comments: read whole,
+	// they load.
+	bigYAML := write(t, dir, "big.yaml", "database:\n  host: db\n"+strings.Repeat("# padding\n", config.MaxConfigFileSize/10+1))
+	bigPHP := write(t, dir, "settings.inc.php", "<?php\ndefine('DATABASE_HOST', 'db');\n"+strings.Repeat("// padding\n", config.MaxSettingsFileSize/11+1))
+	okYAML := write(t, dir, "ok.yaml", "database:\n  host: db\n")
+	secretYAML := write(t, dir, "secret.yaml", "database:\n  password_file: /dev/zero\n")
+
+	tests := []struct {
+		name, config, settings string
+		need                   config.Need
+		want                   []string
+	}{
+		{"config file over the limit", bigYAML, "", 0,
+			[]string{"config file " + bigYAML + ": larger than the limit of 1 MiB; point --config"}},
+		{"config file /dev/zero", "/dev/zero", "", 0,
+			[]string{"config file /dev/zero: not a regular file (a character device); point --config (or ELENTRA_TEAMS_CONFIG) at the YAML config file"}},
+		{"config file a pipe", fifo, "", 0,
+			[]string{"config file " + fifo + ": not a regular file (a named pipe)"}},
+		{"config file a directory", dir, "", 0,
+			[]string{"config file " + dir + ": not a regular file (a directory)"}},
+		{"settings over the limit", okYAML, bigPHP, 0,
+			[]string{"--elentra-settings: elentra.settings_file: " + bigPHP + ": larger than the limit of 4 MiB; point it at Elentra's settings.inc.php"}},
+		{"settings /dev/zero", okYAML, "/dev/zero", 0,
+			[]string{"--elentra-settings: elentra.settings_file: /dev/zero: not a regular file (a character device)"}},
+		{"settings a pipe", okYAML, fifo, 0,
+			[]string{"elentra.settings_file: " + fifo + ": not a regular file (a named pipe)"}},
+		{"secret file /dev/zero", secretYAML, "", config.NeedDatabase,
+			[]string{"database.password_file: cannot read /dev/zero: not a regular file (a character device); point it at a file that holds only the secret"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := loadConfig(flagSet(tt.settings), tt.config)
+			if err == nil && tt.need != 0 {
+				err = l.cfg.ReadSecretFiles(tt.need)
+			}
+			var ce *config.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %v, want a configuration error", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q does not say %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("%q is more than one line", err)
+			}
+			if code, _, _ := exitCode(err); code != ExitUsage {
+				t.Errorf("exit code %d, want %d", code, ExitUsage)
+			}
+		})
+	}
+
+	// config.inc.php beside the settings is bounded the same way.
+	sub := filepath.Join(dir, "elentra")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	settings := write(t, sub, "settings.inc.php", "<?php\ndefine('DATABASE_HOST', 'db');\n")
+	if err := syscall.Mkfifo(filepath.Join(sub, "config.inc.php"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadConfig(flagSet(settings), okYAML); err == nil || !strings.Contains(err.Error(), filepath.Join(sub, "config.inc.php")+": not a regular file (a named pipe)") {
+		t.Errorf("config.inc.php a pipe: got %v", err)
+	}
 }

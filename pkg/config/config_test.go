@@ -197,3 +197,38 @@ func TestRequiredScopes(t *testing.T) {
 		t.Error("token_url must override")
 	}
 }
+
+// A name template renders into a capped buffer, and its functions make
+// capped strings: check-config refuses a template that would take the
+// memory of the machine, with the key and the limit.
+func TestNameTemplatesAreCapped(t *testing.T) {
+	for _, text := range []string{
+		"{{range 2000000}}x{{end}}",
+		"{{.Code}}{{range 200000}} {{$.Name}}{{end}}",
+		// a string doubled in a variable, never written until the end
+		`{{$x := "\\"}}{{range 24}}{{$x = js $x}}{{end}}{{len $x}}`,
+		`{{$x := "a"}}{{range 20}}{{$x = print $x $x}}{{end}}{{len $x}}`,
+		`{{$x := "a"}}{{range 20}}{{$x = printf "%s%s" $x $x}}{{end}}{{len $x}}`,
+	} {
+		t.Run(text, func(t *testing.T) {
+			c := Defaults()
+			c.Sync.TeamNameTemplate = text
+			err := c.validateSync()
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Key != "sync.team_name_template" || !strings.Contains(ce.Problem, "writes more than 64 KiB") {
+				t.Fatalf("got %v, want sync.team_name_template refused for writing more than 64 KiB", err)
+			}
+			if !strings.Contains(ce.Fix, "{{.Code}}") {
+				t.Errorf("fix %q names no field", ce.Fix)
+			}
+		})
+	}
+	// Up to the limit, a template writes what it writes.
+	tm, err := ParseNameTemplate("t", "{{range 65536}}x{{end}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := RenderTemplate(tm, nil); err != nil || len(out) != MaxTemplateOutput {
+		t.Errorf("a template of exactly the limit: %d bytes, %v", len(out), err)
+	}
+}

@@ -19,6 +19,8 @@ type ElentraSettings struct {
 	Values map[string]string
 	// Sources maps config keys to where their value was found, for messages.
 	Sources map[string]string
+	// Files maps config keys to the file their value was read from.
+	Files map[string]string
 	// Unresolved maps config keys to a description of the PHP expression that
 	// would have given their value but is not a literal.
 	Unresolved map[string]string
@@ -59,7 +61,7 @@ var elentraArray = []struct {
 // the config.inc.php array) falls back to the array; what neither gives as a
 // literal is listed in Unresolved, never guessed.
 func ReadElentraSettings(path string) (*ElentraSettings, error) {
-	src, err := os.ReadFile(path)
+	src, err := ReadFile(path, MaxSettingsFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read Elentra settings file: %w", err)
 	}
@@ -67,6 +69,7 @@ func ReadElentraSettings(path string) (*ElentraSettings, error) {
 		SettingsPath: path,
 		Values:       map[string]string{},
 		Sources:      map[string]string{},
+		Files:        map[string]string{},
 		Unresolved:   map[string]string{},
 	}
 	defs := ParsePHPDefines(string(src))
@@ -74,7 +77,7 @@ func ReadElentraSettings(path string) (*ElentraSettings, error) {
 	var arr *PHPArray
 	cfgPath := filepath.Join(filepath.Dir(path), "config.inc.php")
 	if cfgPath != filepath.Clean(path) {
-		if csrc, err := os.ReadFile(cfgPath); err == nil {
+		if csrc, err := ReadFile(cfgPath, MaxSettingsFileSize); err == nil {
 			arr, err = ParsePHPReturnArray(string(csrc))
 			if err != nil {
 				return nil, fmt.Errorf("%s: %v", cfgPath, err)
@@ -93,8 +96,9 @@ func ReadElentraSettings(path string) (*ElentraSettings, error) {
 				if v.Resolved {
 					es.Values[m.key] = v.Value
 					es.Sources[m.key] = fmt.Sprintf("'%s' in %s:%d", strings.Join(m.path, "' => '"), cfgPath, v.Line)
+					es.Files[m.key] = cfgPath
 				} else {
-					es.Unresolved[m.key] = fmt.Sprintf("'%s' in %s:%d is %q, not a literal", strings.Join(m.path, "' => '"), cfgPath, v.Line, v.Expr)
+					es.Unresolved[m.key] = notLiteral(fmt.Sprintf("'%s' in %s:%d", strings.Join(m.path, "' => '"), cfgPath, v.Line), m.key, v)
 				}
 			}
 		}
@@ -107,15 +111,27 @@ func ReadElentraSettings(path string) (*ElentraSettings, error) {
 		if v.Resolved {
 			es.Values[m.key] = v.Value
 			es.Sources[m.key] = fmt.Sprintf("%s in %s:%d", m.constant, path, v.Line)
+			es.Files[m.key] = path
 			delete(es.Unresolved, m.key)
 			continue
 		}
 		if av, ok := fromArray[m.key]; ok && av.Resolved {
 			continue // the array gave it
 		}
-		es.Unresolved[m.key] = fmt.Sprintf("%s in %s:%d is %q, not a literal", m.constant, path, v.Line, v.Expr)
+		es.Unresolved[m.key] = notLiteral(fmt.Sprintf("%s in %s:%d", m.constant, path, v.Line), m.key, v)
 	}
 	return es, nil
+}
+
+// notLiteral says that the value at where is an expression. It quotes the
+// expression only for a key that is not secret: the text of a secret's
+// expression may hold most of the secret ("abc~" . "…"), and what is said
+// here reaches errors and the debug log.
+func notLiteral(where, key string, v PHPValue) string {
+	if k, ok := LookupKey(key); ok && k.Secret {
+		return where + " is not a literal"
+	}
+	return fmt.Sprintf("%s is %q, not a literal", where, v.Expr)
 }
 
 // UnresolvedKeys returns the keys of Unresolved in order.

@@ -267,3 +267,58 @@ func FuzzParsePHPReturnArray(f *testing.F) {
 		check(arr, 0)
 	})
 }
+
+// A secret whose define() or config.inc.php entry is an expression is named
+// by its file and line, never by its text: the expression may hold most of
+// the secret, and Unresolved reaches errors and the debug log.
+func TestReadElentraSettingsNeverQuotesASecretExpression(t *testing.T) {
+	dir := t.TempDir()
+	sp, cp := filepath.Join(dir, "settings.inc.php"), filepath.Join(dir, "config.inc.php")
+	write := func(path, src string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() *ElentraSettings {
+		t.Helper()
+		es, err := ReadElentraSettings(sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, why := range es.Unresolved {
+			if strings.Contains(why, "SuperSecret") || strings.Contains(why, "abc~") {
+				t.Errorf("%s: %q quotes the secret's expression", k, why)
+			}
+		}
+		return es
+	}
+	write(cp, `<?php
+return array(
+  "database" => array(
+    "password" => "SuperSecretDbPart" . getenv("X"),
+  ),
+);`)
+	write(sp, `<?php
+define("DATABASE_HOST", $config->database->host . "x");
+define("MS_OAUTH_CLIENT_SECRET", "abc~" . "SuperSecretClientPart");
+`)
+	es := read()
+	tests := []struct{ key, want string }{
+		{"microsoft.client_secret", "MS_OAUTH_CLIENT_SECRET in " + sp + ":3 is not a literal"},
+		{"database.password", "'database' => 'password' in " + cp + ":4 is not a literal"},
+		// What is not secret keeps its expression: it helps, and cannot leak.
+		{"database.host", `DATABASE_HOST in ` + sp + `:2 is "$config->database->host . \"x\"", not a literal`},
+	}
+	for _, tt := range tests {
+		if got := es.Unresolved[tt.key]; got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.key, got, tt.want)
+		}
+	}
+	// A define() that is an expression, as the array's entry is: the
+	// define is named, the same way.
+	write(sp, "<?php\n\ndefine('DATABASE_PASS', 'SuperSecret' . $config->database->password);\n")
+	if got, want := read().Unresolved["database.password"], "DATABASE_PASS in "+sp+":3 is not a literal"; got != want {
+		t.Errorf("database.password: %q, want %q", got, want)
+	}
+}

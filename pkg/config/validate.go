@@ -1,14 +1,13 @@
 package config
 
 import (
-	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
-	"text/template"
 	"time"
 )
 
@@ -323,15 +322,19 @@ func (c *Config) validateSync() error {
 // checkTemplate parses a name template and runs it on sample data, so a typo
 // in a field name is reported before any sync.
 func checkTemplate(key, text string, sample map[string]any) error {
-	t, err := template.New(key).Option("missingkey=error").Parse(text)
+	t, err := ParseNameTemplate(key, text)
 	if err != nil {
 		return &Error{Key: key, Problem: "not a valid template: " + strings.TrimPrefix(err.Error(), "template: "), Fix: "use Go template syntax such as {{.Code}} {{.Name}}"}
 	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, sample); err != nil {
+	out, err := RenderTemplate(t, sample)
+	if errors.Is(err, ErrTemplateTooLong) {
+		return &Error{Key: key, Problem: "the template " + ErrTemplateTooLong.Error() + " for one name",
+			Fix: "a name is at most 256 characters: write it from fields such as " + fieldList(sample) + ", without a loop"}
+	}
+	if err != nil {
 		return &Error{Key: key, Problem: "template fails: " + strings.TrimPrefix(err.Error(), "template: "), Fix: "use only the fields " + fieldList(sample)}
 	}
-	if strings.TrimSpace(b.String()) == "" {
+	if strings.TrimSpace(out) == "" {
 		return &Error{Key: key, Problem: "template gives an empty name", Fix: "use fields such as " + fieldList(sample)}
 	}
 	return nil
@@ -382,11 +385,14 @@ func (c *Config) ReadSecretFiles(needs Need) error {
 		if s.path == "" || needs&s.need == 0 {
 			continue
 		}
-		b, err := os.ReadFile(s.path)
+		b, err := ReadFile(s.path, MaxSecretFileSize)
 		if err != nil {
 			if first == nil {
-				first = &Error{Key: s.key, Problem: fmt.Sprintf("cannot read %s: %v", s.path, unwrapPathError(err)),
-					Fix: "check the path and that the user running elentra-teams can read it"}
+				fix := "check the path and that the user running elentra-teams can read it"
+				if errors.Is(err, ErrNotRegular) || errors.Is(err, ErrTooLarge) {
+					fix = "point it at a file that holds only the secret"
+				}
+				first = &Error{Key: s.key, Problem: fmt.Sprintf("cannot read %s: %v", s.path, unwrapPathError(err)), Fix: fix}
 			}
 			continue
 		}

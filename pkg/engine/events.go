@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
@@ -61,7 +61,7 @@ func syncEvents(ctx context.Context, env *Env, r *Report) error {
 	if err != nil || cfg.Elentra.Timezone == "" {
 		local = time.UTC
 	}
-	subject, err := template.New("event_subject").Option("missingkey=error").Parse(cfg.Sync.EventSubjectTemplate)
+	subject, err := config.ParseNameTemplate("event_subject", cfg.Sync.EventSubjectTemplate)
 	if err != nil {
 		return fmt.Errorf("sync.event_subject_template: %w", err)
 	}
@@ -418,10 +418,9 @@ func eventSpec(env *Env, subject *template.Template, local *time.Location, zone 
 	title, _ = repairDoubleEncoded(title)
 	c.Code, _ = repairDoubleEncoded(c.Code)
 	c.Name, _ = repairDoubleEncoded(c.Name)
-	var b bytes.Buffer
 	s := title
-	if err := subject.Execute(&b, map[string]any{"CourseCode": c.Code, "CourseName": c.Name, "Title": title, "ID": e.ID, "Start": e.Start.In(local)}); err == nil {
-		if t := strings.Join(strings.Fields(b.String()), " "); t != "" {
+	if out, err := config.RenderTemplate(subject, map[string]any{"CourseCode": c.Code, "CourseName": c.Name, "Title": title, "ID": e.ID, "Start": e.Start.In(local)}); err == nil {
+		if t := strings.Join(strings.Fields(out), " "); t != "" {
 			s = t
 		}
 	}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
@@ -204,7 +204,7 @@ func (sc *scope) ownerIDs(env *Env, courseID int) (ids []string, without int) {
 type names struct{ tmpl *template.Template }
 
 func newNames(env *Env) (*names, error) {
-	t, err := template.New("team_name").Option("missingkey=error").Parse(env.Config.Sync.TeamNameTemplate)
+	t, err := config.ParseNameTemplate("team_name", env.Config.Sync.TeamNameTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("sync.team_name_template: %w", err)
 	}
@@ -216,11 +216,11 @@ func (n *names) displayName(c elentra.Course) string {
 	if c.Period != nil {
 		period = c.Period.Title
 	}
-	var b bytes.Buffer
-	if err := n.tmpl.Execute(&b, map[string]any{"Code": c.Code, "Name": c.Name, "Period": period, "ID": c.ID}); err != nil {
-		return strings.TrimSpace(c.Code + " " + c.Name)
+	out, err := config.RenderTemplate(n.tmpl, map[string]any{"Code": c.Code, "Name": c.Name, "Period": period, "ID": c.ID})
+	if err != nil {
+		return truncate(strings.TrimSpace(c.Code+" "+c.Name), 256)
 	}
-	s := strings.Join(strings.Fields(b.String()), " ")
+	s := strings.Join(strings.Fields(out), " ")
 	if s == "" {
 		s = fmt.Sprintf("Course %d", c.ID)
 	}

@@ -326,32 +326,69 @@ func (c *Client) sendBatch(ctx context.Context, items []batchItem, chunk []int, 
 		return err
 	}
 	req.readOnly, req.replayable = readOnly, replay
+	resp, err := c.call(ctx, req, nil)
+	if err != nil {
+		return err
+	}
+	answers, err := parseBatchAnswer(resp.body, items, chunk)
+	if err != nil {
+		return err
+	}
+	throttled := 0
+	for n, i := range chunk {
+		if answers[n].Status == http.StatusTooManyRequests {
+			throttled++
+		}
+		results[i] = answers[n]
+	}
+	c.countBatchItems(len(chunk), throttled)
+	return nil
+}
+
+// parseBatchAnswer reads Graph's answer to one $batch of the items at
+// indexes chunk and returns one response per item, in the order of chunk.
+// Each request id must be answered exactly once (ids compared without case,
+// as Graph does) with an HTTP status; an answer missing, repeated, for an id
+// that was not sent, or with a status that is not one is an error, for the
+// outcome of the items would be a guess.
+func parseBatchAnswer(body []byte, items []batchItem, chunk []int) ([]BatchResponse, error) {
 	var out struct {
 		Responses []batchWireResponse `json:"responses"`
 	}
-	if _, err := c.call(ctx, req, &out); err != nil {
-		return err
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &out); err != nil {
+			return nil, fmt.Errorf("graph: POST /$batch: decode response: %w", err)
+		}
+	}
+	sent := make(map[string]bool, len(chunk))
+	for _, i := range chunk {
+		sent[items[i].key] = true
 	}
 	byKey := make(map[string]batchWireResponse, len(out.Responses))
 	for _, r := range out.Responses {
-		byKey[strings.ToLower(r.ID)] = r
+		key := strings.ToLower(r.ID)
+		switch _, dup := byKey[key]; {
+		case !sent[key]:
+			return nil, fmt.Errorf("graph: POST /$batch: an answer for request %q, which was not sent", printable(r.ID, maxCodeText))
+		case dup:
+			return nil, fmt.Errorf("graph: POST /$batch: request %q answered twice", printable(r.ID, maxCodeText))
+		case r.Status < 100 || r.Status > 599:
+			return nil, fmt.Errorf("graph: POST /$batch: request %q answered with %d, not an HTTP status", printable(r.ID, maxCodeText), r.Status)
+		}
+		byKey[key] = r
 	}
-	throttled := 0
-	for _, i := range chunk {
+	answers := make([]BatchResponse, len(chunk))
+	for n, i := range chunk {
 		r, ok := byKey[items[i].key]
 		if !ok {
-			return fmt.Errorf("graph: POST /$batch: no answer for request %q", items[i].wire.ID)
+			return nil, fmt.Errorf("graph: POST /$batch: no answer for request %q", items[i].wire.ID)
 		}
-		if r.Status == http.StatusTooManyRequests {
-			throttled++
-		}
-		results[i] = BatchResponse{
+		answers[n] = BatchResponse{
 			ID: items[i].wire.ID, Status: r.Status, Headers: r.Headers, Body: r.Body,
 			method: items[i].wire.Method, url: items[i].wire.URL,
 		}
 	}
-	c.countBatchItems(len(chunk), throttled)
-	return nil
+	return answers, nil
 }
 
 func indexOfKey(items []batchItem, key string) int {

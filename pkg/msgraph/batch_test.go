@@ -241,3 +241,26 @@ func TestBatchResendsUnavailableItems(t *testing.T) {
 		t.Error("the retry did not wait")
 	}
 }
+
+// An answer to a $batch that does not give each request exactly one response
+// with an HTTP status fails the batch: the outcome of the items would be a
+// guess (a write answered twice, 200 then 500, is neither).
+func TestBatchRefusesAnAnswerThatIsNotOnePerRequest(t *testing.T) {
+	body := batchBody([]string{"a", "b"}, nil)
+	tests := []struct{ name, reply, says string }{
+		{"answered twice", `{"responses":[{"id":"a","status":200},{"id":"b","status":200},{"id":"A","status":500}]}`, `request "A" answered twice`},
+		{"not sent", `{"responses":[{"id":"a","status":200},{"id":"b","status":200},{"id":"c","status":200}]}`, `an answer for request "c", which was not sent`},
+		{"no status", `{"responses":[{"id":"a","status":200},{"id":"b"}]}`, `request "b" answered with 0, not an HTTP status`},
+		{"missing", `{"responses":[{"id":"b","status":200}]}`, `no answer for request "a"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stub := newStub(t, step{method: "POST", path: "/$batch", status: 200, body: body, reply: tt.reply})
+			c := newTestClient(stub.srv, newFakeClock(), nil)
+			resps, err := c.Batch(context.Background(), []BatchRequest{{ID: "a", Method: "GET", URL: "/users/a"}, {ID: "b", Method: "GET", URL: "/users/b"}})
+			if err == nil || !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("got %+v, %v; want an error saying %s", resps, err, tt.says)
+			}
+		})
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ErrDryRun is matched (errors.Is) by every write refused because the client
@@ -43,37 +45,85 @@ type ErrorDetail struct {
 	Target  string `json:"target"`
 }
 
+// Error is one line of printable text. What Graph wrote (codes, message,
+// request-id) is printed with control characters as spaces and cut to a
+// length no real answer reaches, so that a broken or hostile answer can
+// neither split the line, write escape sequences to a terminal, nor make an
+// error of megabytes.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("graph: ")
 	if e.Method != "" || e.Route != "" {
-		fmt.Fprintf(&b, "%s %s: ", e.Method, e.Route)
+		fmt.Fprintf(&b, "%s %s: ", e.Method, printable(e.Route, maxRouteText))
 	}
 	if e.Status != 0 {
 		fmt.Fprintf(&b, "%d", e.Status)
 	}
+	code := printable(e.Code, maxCodeText)
 	switch {
-	case e.Code != "":
+	case code != "":
 		if e.Status != 0 {
 			b.WriteString(" ")
 		}
-		b.WriteString(e.Code)
+		b.WriteString(code)
 	case e.Status != 0:
 		b.WriteString(" " + http.StatusText(e.Status))
 	}
-	if e.InnerCode != "" && !strings.EqualFold(e.InnerCode, e.Code) && e.InnerCode != fmt.Sprint(e.Status) {
-		fmt.Fprintf(&b, " (%s)", e.InnerCode)
+	if inner := printable(e.InnerCode, maxCodeText); inner != "" && !strings.EqualFold(e.InnerCode, e.Code) && e.InnerCode != fmt.Sprint(e.Status) {
+		fmt.Fprintf(&b, " (%s)", inner)
 	}
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
+	if msg := printable(e.Message, maxMessageText); msg != "" {
+		b.WriteString(": " + msg)
 	}
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
-	if e.RequestID != "" {
-		fmt.Fprintf(&b, " (request-id %s)", e.RequestID)
+	if id := printable(e.RequestID, maxCodeText); id != "" {
+		fmt.Fprintf(&b, " (request-id %s)", id)
 	}
 	return b.String()
+}
+
+// The longest text of Graph's an Error prints, in bytes: a code or an id, a
+// message (Graph's run to a few hundred), a route.
+const (
+	maxCodeText    = 128
+	maxMessageText = 1024
+	maxRouteText   = 512
+)
+
+// printable returns s with each control character, invalid byte or run of
+// spaces as one space, trimmed, and cut to at most max bytes (then ending
+// in "…").
+func printable(s string, max int) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029' {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		if b.Len()+utf8.RuneLen(r) > max {
+			return strings.TrimRight(truncateRunes(b.String(), max-len("…")), " ") + "…"
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// truncateRunes cuts s to at most n bytes without splitting a character.
+func truncateRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // hasCode reports whether code is the top-level code, the inner code or the

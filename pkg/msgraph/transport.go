@@ -256,7 +256,8 @@ func (c *Client) backoff(attempt int) time.Duration {
 
 // retryAfter reads Retry-After in its three forms: integer seconds,
 // fractional seconds ("2.128"), or an HTTP date. ok is false when the header
-// is absent or unreadable.
+// is absent or unreadable, or asks for more than maxRetryAfter: the wait is
+// then the client's own backoff. A wait read is never negative.
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if h == nil {
 		return 0, false
@@ -264,21 +265,27 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	return parseRetryAfter(h.Get("Retry-After"), now)
 }
 
+// maxRetryAfter is the longest Retry-After taken at its word.
+const maxRetryAfter = 24 * time.Hour
+
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs < 0 || secs > 24*3600 {
+	if strings.Trim(v, "0123456789.") == "" {
+		// Digits with an optional fraction only: ParseFloat alone would
+		// take NaN, Inf, signs, exponents and hexadecimal too.
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || secs > maxRetryAfter.Seconds() {
 			return 0, false
 		}
 		return time.Duration(secs * float64(time.Second)), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
+		d := max(t.Sub(now), 0)
+		if d > maxRetryAfter {
+			return 0, false
 		}
 		return d, true
 	}
