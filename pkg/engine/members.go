@@ -207,7 +207,7 @@ func syncMemberChunk(ctx context.Context, env *Env, r *Report, sc *scope, manage
 	err = forEach(ctx, env.Config.Sync.Concurrency, courseIDs, func(ctx context.Context, courseID int) {
 		defer tick()
 		for _, a := range byTeam[courseID] {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || halted(ctx) {
 				return
 			}
 			m.apply(ctx, a)
