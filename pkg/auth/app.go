@@ -160,6 +160,9 @@ func ParseCertificate(data []byte, path string) (*Certificate, error) {
 				}
 			}
 		case "RSA PRIVATE KEY":
+			if strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED") {
+				return nil, fmt.Errorf("%s: the private key is encrypted; write it out unencrypted (openssl pkey -in KEY -out PLAIN.pem) into a file only elentra-teams can read", path)
+			}
 			if c.Key, err = x509.ParsePKCS1PrivateKey(b.Bytes); err != nil {
 				return nil, fmt.Errorf("%s: bad RSA key: %v", path, err)
 			}
