@@ -261,6 +261,10 @@ type AppAuthorizeResult struct {
 func AuthorizeApp(ctx context.Context, o AppAuthorizeOptions) (*AppAuthorizeResult, error) {
 	tok, err := o.TokenSource.Token()
 	if err != nil {
+		var te *TokenEndpointError
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf("no token for the app's credentials: %w", err)
+		}
 		return nil, fmt.Errorf("the app's credentials were refused: %w", err)
 	}
 	graph := o.Graph(oauth2.StaticTokenSource(tok))

@@ -130,6 +130,9 @@ func (e *TokenEndpointError) Error() string {
 		if e.Err != nil {
 			msg += ": " + transportText(e.Err)
 		}
+		if !errors.Is(e.Err, context.Canceled) {
+			msg += "; check that this machine reaches " + hostOf(e.Endpoint) + " (firewall, proxy: HTTPS_PROXY)"
+		}
 		return msg
 	}
 	s := fmt.Sprintf("%s answered %d %s", where, e.Status, http.StatusText(e.Status))
@@ -179,12 +182,12 @@ func hostOf(endpoint string) string {
 
 // ClassifyTokenError turns an error from a token request into a
 // *ReauthorizeError when the grant is gone (invalid_grant, and the client
-// errors an admin must fix in the registration), and any other answer of the
-// endpoint into a *TokenEndpointError, so that the answer's body (which x/oauth2's
-// RetrieveError carries and prints) never goes further. Errors that are not
-// an answer (a network failure) are returned as they are.
+// errors an admin must fix in the registration), and any other answer of
+// the endpoint into a *TokenEndpointError, so that the answer's body (which
+// x/oauth2's RetrieveError carries and prints) goes no further. Errors that
+// are not an answer (a network failure) are returned as they are.
 func ClassifyTokenError(err error) error {
-	return classifyTokenError(err, "", 0)
+	return classifyTokenError(err, "")
 }
 
 // tokenRequestError is what a token request's failure becomes: a
@@ -193,7 +196,7 @@ func ClassifyTokenError(err error) error {
 // from whatever the answer said. timeout is the request's bound, to tell a
 // request that got no answer in time.
 func tokenRequestError(err error, endpoint string, timeout time.Duration, secrets ...string) error {
-	ce := classifyTokenError(err, endpoint, timeout, secrets...)
+	ce := classifyTokenError(err, endpoint, secrets...)
 	var (
 		re *ReauthorizeError
 		te *TokenEndpointError
@@ -221,7 +224,7 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-func classifyTokenError(err error, endpoint string, timeout time.Duration, secrets ...string) error {
+func classifyTokenError(err error, endpoint string, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
 		return err
