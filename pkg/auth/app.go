@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -35,7 +36,10 @@ const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 // AppTokenSource returns the client-credentials token source of application
 // mode: with the client secret, or with a client_assertion signed by the
 // certificate of microsoft.client_certificate_file (a fresh assertion for
-// every token request). Token errors are classified like the delegated ones.
+// every token request). Token errors are classified like the delegated ones,
+// and the first is returned to every later call. Each token request is
+// bounded by TokenTimeout, or by the Timeout of a shorter *http.Client that
+// ctx carries under oauth2.HTTPClient.
 func AppTokenSource(ctx context.Context, m config.Microsoft, now func() time.Time) (oauth2.TokenSource, error) {
 	base := clientcredentials.Config{
 		ClientID:     m.ClientID,
@@ -44,33 +48,42 @@ func AppTokenSource(ctx context.Context, m config.Microsoft, now func() time.Tim
 		Scopes:       []string{GraphDefaultScope},
 		AuthStyle:    oauth2.AuthStyleInParams,
 	}
+	tctx, timeout := tokenContext(ctx, 0)
 	if m.ClientCertificateFile == "" {
-		return oauth2.ReuseTokenSource(nil, &classifying{ts: base.TokenSource(ctx)}), nil
+		return &remembering{ts: oauth2.ReuseTokenSource(nil, &classifying{ts: base.TokenSource(tctx), endpoint: base.TokenURL,
+			timeout: timeout, secret: base.ClientSecret})}, nil
 	}
 	cert, err := LoadCertificate(m.ClientCertificateFile)
 	if err != nil {
 		return nil, &config.Error{Key: "microsoft.client_certificate_file", Problem: err.Error(),
 			Fix: "give a PEM file holding the certificate uploaded to the app registration and its RSA private key"}
 	}
-	return oauth2.ReuseTokenSource(nil, &assertionSource{ctx: ctx, base: base, cert: cert, now: now}), nil
+	return &remembering{ts: oauth2.ReuseTokenSource(nil, &assertionSource{ctx: tctx, timeout: timeout, base: base, cert: cert, now: now})}, nil
 }
 
-// classifying turns token errors into *ReauthorizeError where they are.
-type classifying struct{ ts oauth2.TokenSource }
+// classifying turns token errors into *ReauthorizeError or
+// *TokenEndpointError.
+type classifying struct {
+	ts       oauth2.TokenSource
+	endpoint string
+	timeout  time.Duration
+	secret   string
+}
 
 func (c *classifying) Token() (*oauth2.Token, error) {
 	t, err := c.ts.Token()
 	if err != nil {
-		return nil, ClassifyTokenError(err)
+		return nil, tokenRequestError(err, c.endpoint, c.timeout, c.secret)
 	}
 	return t, nil
 }
 
 type assertionSource struct {
-	ctx  context.Context
-	base clientcredentials.Config
-	cert *Certificate
-	now  func() time.Time
+	ctx     context.Context // with the token requests' HTTP client
+	timeout time.Duration
+	base    clientcredentials.Config
+	cert    *Certificate
+	now     func() time.Time
 }
 
 func (a *assertionSource) Token() (*oauth2.Token, error) {
@@ -83,9 +96,32 @@ func (a *assertionSource) Token() (*oauth2.Token, error) {
 	cfg.EndpointParams = map[string][]string{"client_assertion_type": {assertionType}, "client_assertion": {jwt}}
 	t, err := cfg.Token(a.ctx)
 	if err != nil {
-		return nil, ClassifyTokenError(err)
+		return nil, tokenRequestError(err, a.base.TokenURL, a.timeout, jwt)
 	}
 	return t, nil
+}
+
+// remembering returns the first failure of its source to every later call,
+// as TokenSource does for refreshes: a run whose credentials are refused or
+// whose token endpoint fails stops instead of asking again for every
+// action. A cancelled request is not remembered.
+type remembering struct {
+	mu     sync.Mutex
+	ts     oauth2.TokenSource
+	failed error
+}
+
+func (r *remembering) Token() (*oauth2.Token, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failed != nil {
+		return nil, r.failed
+	}
+	t, err := r.ts.Token()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		r.failed = err
+	}
+	return t, err
 }
 
 // Certificate is an app credential: the X.509 certificate registered on the
@@ -102,6 +138,13 @@ func LoadCertificate(path string) (*Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %v", path, unwrapPath(err))
 	}
+	return ParseCertificate(data, path)
+}
+
+// ParseCertificate reads what LoadCertificate reads from a file; path names
+// the file in its errors.
+func ParseCertificate(data []byte, path string) (*Certificate, error) {
+	var err error
 	c := &Certificate{}
 	for {
 		var b *pem.Block
@@ -117,6 +160,9 @@ func LoadCertificate(path string) (*Certificate, error) {
 				}
 			}
 		case "RSA PRIVATE KEY":
+			if strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED") {
+				return nil, fmt.Errorf("%s: the private key is encrypted; write it out unencrypted (openssl pkey -in KEY -out PLAIN.pem) into a file only elentra-teams can read", path)
+			}
 			if c.Key, err = x509.ParsePKCS1PrivateKey(b.Bytes); err != nil {
 				return nil, fmt.Errorf("%s: bad RSA key: %v", path, err)
 			}
@@ -130,6 +176,8 @@ func LoadCertificate(path string) (*Certificate, error) {
 				return nil, fmt.Errorf("%s: the private key is not RSA (Microsoft signs client assertions with RS256)", path)
 			}
 			c.Key = rk
+		case "ENCRYPTED PRIVATE KEY":
+			return nil, fmt.Errorf("%s: the private key is encrypted; write it out unencrypted (openssl pkey -in KEY -out PLAIN.pem) into a file only elentra-teams can read", path)
 		}
 	}
 	if c.Cert == nil || c.Key == nil {
@@ -213,6 +261,10 @@ type AppAuthorizeResult struct {
 func AuthorizeApp(ctx context.Context, o AppAuthorizeOptions) (*AppAuthorizeResult, error) {
 	tok, err := o.TokenSource.Token()
 	if err != nil {
+		var te *TokenEndpointError
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf("no token for the app's credentials: %w", err)
+		}
 		return nil, fmt.Errorf("the app's credentials were refused: %w", err)
 	}
 	graph := o.Graph(oauth2.StaticTokenSource(tok))

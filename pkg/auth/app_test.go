@@ -21,7 +21,7 @@ import (
 )
 
 // selfSigned makes a certificate and key as `openssl req -x509` would.
-func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
+func selfSigned(t testing.TB) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

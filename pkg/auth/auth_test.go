@@ -194,7 +194,7 @@ func TestWaitLoopback(t *testing.T) {
 	var werr error
 	done := make(chan struct{})
 	go func() {
-		q, werr = WaitLoopback(context.Background(), redirect, 10*time.Second, func() { close(ready) })
+		q, werr = WaitLoopback(context.Background(), redirect, "s", 10*time.Second, func() { close(ready) })
 		close(done)
 	}()
 	<-ready
@@ -225,7 +225,7 @@ func TestWaitLoopback(t *testing.T) {
 			if !ok || ipn.IP.IsLoopback() || ipn.IP.To4() == nil {
 				continue
 			}
-			go WaitLoopback(context.Background(), redirect, 2*time.Second, nil)
+			go WaitLoopback(context.Background(), redirect, "s", 2*time.Second, nil)
 			time.Sleep(100 * time.Millisecond)
 			if c, err := net.DialTimeout("tcp", fmt.Sprintf("%s:%d", ipn.IP, port), 300*time.Millisecond); err == nil {
 				c.Close()
@@ -238,22 +238,30 @@ func TestWaitLoopback(t *testing.T) {
 
 func TestWaitLoopbackTimeout(t *testing.T) {
 	redirect := fmt.Sprintf("http://127.0.0.1:%d/cb", freePort(t))
-	_, err := WaitLoopback(context.Background(), redirect, 50*time.Millisecond, nil)
+	_, err := WaitLoopback(context.Background(), redirect, "s", 50*time.Millisecond, nil)
 	if err == nil || !strings.Contains(err.Error(), "--no-browser") {
 		t.Errorf("timeout: %v", err)
 	}
 }
 
 func TestIsLoopbackRedirect(t *testing.T) {
-	for in, want := range map[string]bool{
-		"http://localhost:8400/callback":                     true,
-		"http://127.0.0.1:8400/":                             true,
-		"http://localhost/callback":                          false, // no port to listen on
-		"https://localhost:8400/callback":                    false,
-		"https://elentra.example.edu/api/ms-graph-oauth.php": false,
+	for in, want := range map[string]string{
+		"http://localhost:8400/callback":                     "127.0.0.1:8400",
+		"http://LOCALHOST:8400/callback":                     "127.0.0.1:8400",
+		"http://127.0.0.1:8400/":                             "127.0.0.1:8400",
+		"http://127.0.0.2:8400/":                             "127.0.0.2:8400",
+		"http://[::1]:8400/cb":                               "[::1]:8400",
+		"http://localhost/callback":                          "127.0.0.1:80", // the browser comes to port 80
+		"https://localhost:8400/callback":                    "",             // no certificate to answer https with
+		"http://127.attacker.example:8400/callback":          "",
+		"http://localhost.attacker.example:8400/callback":    "",
+		"http://user@localhost:8400/callback":                "",
+		"https://elentra.example.edu/api/ms-graph-oauth.php": "",
+		"://nonsense": "",
 	} {
-		if got := IsLoopbackRedirect(in); got != want {
-			t.Errorf("%s: %v", in, got)
+		addr, ok := LoopbackListenAddr(in)
+		if addr != want || ok != (want != "") || IsLoopbackRedirect(in) != ok {
+			t.Errorf("%s: listens on %q (%v), want %q", in, addr, ok, want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -144,10 +145,11 @@ func (o *AuthorizeOptions) obtainCode(ctx context.Context) (string, error) {
 		if timeout == 0 {
 			timeout = 5 * time.Minute
 		}
-		q, err := WaitLoopback(ctx, redirect, timeout, func() {
+		addr, _ := LoopbackListenAddr(redirect)
+		q, err := WaitLoopback(ctx, redirect, o.Flow.State, timeout, func() {
 			fmt.Fprintf(o.Err, "Open this address in a browser on this machine and sign in as Elentra's administrator (%s).\n", o.Admin.Email)
-			fmt.Fprintf(o.Err, "On a server reached over SSH, forward the port first (ssh -L %s:127.0.0.1:%s …) or use --no-browser.\n",
-				portOf(redirect), portOf(redirect))
+			fmt.Fprintf(o.Err, "On a server reached over SSH, forward the port first (ssh -L %s:%s …) or use --no-browser.\n",
+				portOfAddr(addr), addr)
 			fmt.Fprintln(o.Out, url)
 		})
 		if err != nil {
@@ -156,7 +158,7 @@ func (o *AuthorizeOptions) obtainCode(ctx context.Context) (string, error) {
 		return o.Flow.CodeFromQuery(q)
 	}
 	if !o.NoBrowser {
-		fmt.Fprintf(o.Err, "microsoft.redirect_uri %s is not http://localhost:PORT, so the sign-in is finished by pasting.\n", redirect)
+		fmt.Fprintf(o.Err, "microsoft.redirect_uri %s is not plain http to this machine (http://localhost:PORT/…), so the sign-in is finished by pasting.\n", redirect)
 	}
 	fmt.Fprintf(o.Err, "Open this address in any browser and sign in as Elentra's administrator (%s).\n", o.Admin.Email)
 	fmt.Fprintln(o.Out, url)
@@ -168,15 +170,12 @@ func (o *AuthorizeOptions) obtainCode(ctx context.Context) (string, error) {
 	return o.Flow.CodeFromPasted(line)
 }
 
-func portOf(u string) string {
-	if i := strings.LastIndexByte(u, ':'); i >= 0 {
-		p := u[i+1:]
-		if j := strings.IndexByte(p, '/'); j >= 0 {
-			p = p[:j]
-		}
-		return p
+func portOfAddr(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "PORT"
 	}
-	return "PORT"
+	return port
 }
 
 func (o *AuthorizeOptions) checkAdmin(ctx context.Context, me *msgraph.User, res *AuthorizeResult) error {

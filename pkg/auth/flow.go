@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -70,14 +71,15 @@ func (f *Flow) AuthCodeURL(loginHint string) string {
 type RedirectError struct{ Code, Description string }
 
 func (e *RedirectError) Error() string {
-	d := strings.TrimSpace(e.Description)
-	if i := strings.Index(d, "\r\n"); i > 0 {
-		d = d[:i] // drop trace and correlation ids
+	code := safeCode(e.Code)
+	if code == "" {
+		code = "an unreadable error"
 	}
+	d := safeDescription(e.Description)
 	if d == "" {
-		return "sign-in failed: " + e.Code
+		return "sign-in failed: " + code
 	}
-	return fmt.Sprintf("sign-in failed: %s: %s", e.Code, d)
+	return fmt.Sprintf("sign-in failed: %s: %s", code, d)
 }
 
 // ErrStateMismatch means the redirect did not come from this flow.
@@ -129,15 +131,16 @@ func (f *Flow) CodeFromPasted(s string) (string, error) {
 // Exchange redeems the code with the PKCE verifier. Token errors are
 // classified (a reused or expired code says so).
 func (f *Flow) Exchange(ctx context.Context, code string) (*oauth2.Token, error) {
+	ctx, timeout := tokenContext(ctx, 0)
 	tok, err := f.OAuth.Exchange(ctx, code, oauth2.VerifierOption(f.Verifier))
 	if err != nil {
-		return nil, classifyExchangeError(err)
+		return nil, exchangeError(tokenRequestError(err, f.OAuth.Endpoint.TokenURL, timeout, f.OAuth.ClientSecret, code, f.Verifier))
 	}
 	return tok, nil
 }
 
-func classifyExchangeError(err error) error {
-	ce := ClassifyTokenError(err)
+// exchangeError says what a refused code means for the one redeeming it.
+func exchangeError(ce error) error {
 	var re *ReauthorizeError
 	if errors.As(ce, &re) {
 		switch re.AADSTS {
@@ -154,32 +157,63 @@ func classifyExchangeError(err error) error {
 	return ce
 }
 
-// IsLoopbackRedirect reports whether the redirect URI can be finished by a
-// listener on this machine: http on localhost or 127.0.0.1 with a port.
+// IsLoopbackRedirect reports whether authorize finishes the sign-in itself
+// for this redirect URI, with a listener on this machine: plain http to a
+// host that is this machine by config.IsLoopbackHost (the rule check-config
+// applies too). Without a port the browser comes to port 80.
 func IsLoopbackRedirect(redirectURI string) bool {
-	u, err := url.Parse(redirectURI)
-	if err != nil || u.Scheme != "http" || u.Port() == "" {
-		return false
-	}
-	h := u.Hostname()
-	return h == "localhost" || h == "127.0.0.1"
+	_, ok := LoopbackListenAddr(redirectURI)
+	return ok
 }
 
-// WaitLoopback listens on 127.0.0.1 at the redirect URI's port for one
-// request to its path, answers it with a short page, closes, and returns the
-// query. It gives up after timeout. ready is called once the listener is up.
-func WaitLoopback(ctx context.Context, redirectURI string, timeout time.Duration, ready func()) (url.Values, error) {
+// LoopbackListenAddr is where authorize listens for a loopback redirect URI:
+// the address it names (127.0.0.1 for localhost) and its port, 80 when it
+// names none. ok is false when the URI is not a loopback redirect.
+func LoopbackListenAddr(redirectURI string) (addr string, ok bool) {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Scheme != "http" || u.User != nil || !config.IsLoopbackHost(u.Hostname()) {
+		return "", false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		host = "127.0.0.1"
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	return net.JoinHostPort(host, port), true
+}
+
+// The pages the loopback listener shows in the browser.
+const (
+	pageSignedIn = "Signed in. elentra-teams finishes the authorization in the terminal; you can close this window."
+	pageForeign  = "This address is not the answer to the sign-in elentra-teams is waiting for (its state does not match), so it was ignored. Finish the sign-in from the address elentra-teams printed."
+)
+
+// WaitLoopback listens at the redirect URI's loopback address for the
+// browser's redirect to its path, and returns the query of the first one
+// whose state is this sign-in's. A request with another state (an old tab, or
+// any local process or web page guessing the port) is answered with a page
+// saying it was ignored, and the wait goes on; the page says "signed in" only
+// after the state matched. It gives up after timeout. ready is called once
+// the listener is up.
+func WaitLoopback(ctx context.Context, redirectURI, state string, timeout time.Duration, ready func()) (url.Values, error) {
 	u, err := url.Parse(redirectURI)
 	if err != nil {
 		return nil, err
+	}
+	addr, ok := LoopbackListenAddr(redirectURI)
+	if !ok {
+		return nil, fmt.Errorf("%s is not plain http to this machine, so no listener can receive the sign-in; use --no-browser", redirectURI)
 	}
 	path := u.EscapedPath()
 	if path == "" {
 		path = "/"
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", u.Port()))
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("cannot listen on 127.0.0.1:%s for the redirect (%v); free the port or use --no-browser", u.Port(), err)
+		return nil, fmt.Errorf("cannot listen on %s for the redirect (%v); free the port, give microsoft.redirect_uri a port above 1024, or use --no-browser", addr, err)
 	}
 	got := make(chan url.Values, 1)
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second}
@@ -191,9 +225,17 @@ func WaitLoopback(ctx context.Context, redirectURI string, timeout time.Duration
 		q := r.URL.Query()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		msg := "Signed in. You can close this window and return to the terminal."
-		if e := q.Get("error"); e != "" {
-			msg = "Sign-in failed: " + html.EscapeString(e) + ". Return to the terminal."
+		if state == "" || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, "<!doctype html><title>elentra-teams</title><p>%s</p>", pageForeign)
+			return
+		}
+		msg := pageSignedIn
+		switch {
+		case q.Get("error") != "":
+			msg = "Sign-in failed: " + html.EscapeString(boundText(q.Get("error"), 64)) + ". Return to the terminal."
+		case q.Get("code") == "":
+			msg = "The sign-in came back without a code. Return to the terminal."
 		}
 		fmt.Fprintf(w, "<!doctype html><title>elentra-teams</title><p>%s</p>", msg)
 		select {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -133,7 +134,9 @@ const expiryMargin = 2 * time.Minute
 // token is near expiry, and persists every rotated refresh token before the
 // new access token is used, so a crash never loses the only valid grant. Two
 // processes refreshing at once both succeed: the second sees the first's
-// write (compare-and-swap on the row's version) and adopts its token.
+// write (compare-and-swap on the row's version) and adopts its token. A
+// refresh that fails is not tried again by the same TokenSource: its error
+// (a *ReauthorizeError or a *TokenEndpointError) is returned at once.
 type TokenSource struct {
 	Vault  *Vault
 	OAuth  *oauth2.Config
@@ -141,9 +144,17 @@ type TokenSource struct {
 	Logger *slog.Logger
 	// Ctx is used by Token(), which oauth2.TokenSource gives no context.
 	Ctx context.Context
+	// Timeout bounds each request to the token endpoint; zero means
+	// TokenTimeout.
+	Timeout time.Duration
 
 	mu  sync.Mutex
 	cur *Token
+	// failed is the first failure of a refresh: every later call returns it
+	// without asking the endpoint again, so a run whose sign-in was refused,
+	// or whose token endpoint fails or hangs, stops instead of trying again
+	// for every action. The next run (a new TokenSource) asks again.
+	failed error
 }
 
 // Token implements oauth2.TokenSource.
@@ -154,6 +165,9 @@ func (s *TokenSource) Token() (*oauth2.Token, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.failed != nil {
+		return nil, s.failed
+	}
 	if s.cur == nil {
 		t, err := s.Vault.Load(ctx)
 		if err != nil {
@@ -172,6 +186,9 @@ func (s *TokenSource) Token() (*oauth2.Token, error) {
 func (s *TokenSource) ForceRefresh(ctx context.Context) (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.failed != nil {
+		return nil, s.failed
+	}
 	if s.cur == nil {
 		t, err := s.Vault.Load(ctx)
 		if err != nil {
@@ -214,9 +231,14 @@ func (s *TokenSource) refreshLocked(ctx context.Context, force bool) (*oauth2.To
 	// An expired copy makes x/oauth2 refresh; it adopts the rotated refresh
 	// token, or keeps the old one when the response has none.
 	old := &oauth2.Token{RefreshToken: s.cur.OAuth.RefreshToken, Expiry: time.Unix(1, 0)}
-	nt, err := s.OAuth.TokenSource(ctx, old).Token()
+	tctx, timeout := tokenContext(ctx, s.Timeout)
+	nt, err := s.OAuth.TokenSource(tctx, old).Token()
 	if err != nil {
-		return nil, ClassifyTokenError(err)
+		err = tokenRequestError(err, s.OAuth.Endpoint.TokenURL, timeout, s.OAuth.ClientSecret, old.RefreshToken)
+		if ctx.Err() == nil {
+			s.failed = err
+		}
+		return nil, err
 	}
 	next := *s.cur
 	next.OAuth = nt
@@ -251,4 +273,25 @@ func (s *TokenSource) refreshLocked(ctx context.Context, force bool) (*oauth2.To
 		s.Logger.Debug("access token refreshed", "expires", nt.Expiry.UTC().Format(time.RFC3339))
 	}
 	return nt, nil
+}
+
+// tokenContext gives x/oauth2 the HTTP client of a token request: the one
+// ctx carries under oauth2.HTTPClient (a test's transport), else a plain
+// one, with a Timeout of at most timeout (TokenTimeout when zero). It
+// returns the bound that applies, for the error of a request that outlives
+// it.
+func tokenContext(ctx context.Context, timeout time.Duration) (context.Context, time.Duration) {
+	if timeout <= 0 {
+		timeout = TokenTimeout
+	}
+	c := &http.Client{}
+	if hc, ok := ctx.Value(oauth2.HTTPClient).(*http.Client); ok && hc != nil {
+		cp := *hc
+		c = &cp
+	}
+	if c.Timeout > 0 && c.Timeout < timeout {
+		timeout = c.Timeout
+	}
+	c.Timeout = timeout
+	return context.WithValue(ctx, oauth2.HTTPClient, c), timeout
 }

@@ -27,6 +27,7 @@ func All() []Check {
 		{ID: cfgMS, DependsOn: []string{cfgFile}, Run: checkMicrosoftConfig},
 		{ID: cfgSecret, DependsOn: []string{cfgFile}, Run: checkClientSecret},
 		{ID: "config.redirect_uri", DependsOn: []string{cfgMS}, Run: checkRedirectURI},
+		{ID: "config.endpoints", DependsOn: []string{cfgMS}, Run: checkEndpoints},
 		{ID: cfgKey, DependsOn: []string{cfgFile}, Run: checkTokenKey},
 		{ID: cfgSync, DependsOn: []string{cfgDB}, Run: checkSyncConfig},
 		{ID: cfgZone, DependsOn: []string{cfgDB}, Run: checkTimezoneConfig},

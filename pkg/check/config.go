@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/elentra-teams/elentra-teams/pkg/auth"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 )
@@ -327,19 +328,76 @@ func checkRedirectURI(_ context.Context, e *Env) Result {
 		return pass("application mode: no one signs in, so no redirect URI is used")
 	}
 	r := c.Microsoft.RedirectURI
-	u, err := url.Parse(r)
-	if err == nil && config.IsLoopbackHost(u.Hostname()) {
-		return pass("microsoft.redirect_uri %s is on this machine: authorize finishes the sign-in itself", r)
+	const localFix = "register http://localhost:8400/callback in the app registration (Authentication, Web) and set microsoft.redirect_uri to it"
+	if addr, ok := auth.LoopbackListenAddr(r); ok {
+		if strings.HasSuffix(addr, ":80") {
+			if u, err := url.Parse(r); err == nil && u.Port() == "" {
+				return warn(fmt.Sprintf("microsoft.redirect_uri %s names no port: authorize listens on %s, which only root may do (else run authorize --no-browser and finish by pasting)", r, addr),
+					"give it a port above 1024 in both the app registration and microsoft.redirect_uri, e.g. http://localhost:8400/callback")
+			}
+		}
+		return pass("microsoft.redirect_uri %s is on this machine: authorize listens on %s and finishes the sign-in itself", r, addr)
 	}
 	if c.Elentra.URL != "" && strings.EqualFold(r, strings.TrimRight(c.Elentra.URL, "/")+elentraRedirectPath) {
 		return pass("microsoft.redirect_uri is Elentra's %s: authorize finishes by pasting the address", r)
+	}
+	if u, err := url.Parse(r); err == nil && config.IsLoopbackHost(u.Hostname()) {
+		return warn(fmt.Sprintf("microsoft.redirect_uri %s is on this machine but not plain http, so authorize cannot answer it and finishes by pasting the address", r), localFix)
 	}
 	want := "<elentra.url>" + elentraRedirectPath
 	if c.Elentra.URL != "" {
 		want = strings.TrimRight(c.Elentra.URL, "/") + elentraRedirectPath
 	}
-	return warn(fmt.Sprintf("microsoft.redirect_uri %s is neither on this machine nor Elentra's %s", r, want),
-		"register http://localhost:8400/callback in the app registration (Authentication, Web) and set microsoft.redirect_uri to it")
+	return warn(fmt.Sprintf("microsoft.redirect_uri %s is neither on this machine nor Elentra's %s; authorize finishes by pasting the address", r, want), localFix)
+}
+
+// Microsoft's hosts for the identity platform (authority, auth_url,
+// token_url) and for Graph (graph_endpoint), national clouds included.
+var (
+	microsoftLoginHosts = []string{"login.microsoftonline.com", "login.microsoft.com", "login.windows.net",
+		"login.microsoftonline.us", "login.partner.microsoftonline.cn", "login.chinacloudapi.cn"}
+	microsoftGraphHosts = []string{"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn"}
+)
+
+// checkEndpoints: the client secret, the refresh token and every access
+// token go to the configured endpoints, so one that is neither Microsoft's
+// nor this machine (the simulator, a tunnel) is worth a second look.
+func checkEndpoints(_ context.Context, e *Env) Result {
+	m := e.Config.Microsoft
+	var elsewhere []string
+	local := false
+	for _, k := range []struct {
+		key, val string
+		hosts    []string
+	}{
+		{"microsoft.authority", m.Authority, microsoftLoginHosts},
+		{"microsoft.auth_url", m.AuthURL, microsoftLoginHosts},
+		{"microsoft.token_url", m.TokenURL, microsoftLoginHosts},
+		{"microsoft.graph_endpoint", m.GraphEndpoint, microsoftGraphHosts},
+	} {
+		if k.val == "" || (k.key == "microsoft.authority" && m.AuthURL != "" && m.TokenURL != "") {
+			continue // not set, or not used
+		}
+		u, err := url.Parse(k.val)
+		if err != nil {
+			continue // config.microsoft says so
+		}
+		h := strings.ToLower(u.Hostname())
+		switch {
+		case config.IsLoopbackHost(h):
+			local = true
+		case !slices.Contains(k.hosts, h):
+			elsewhere = append(elsewhere, k.key+" "+k.val)
+		}
+	}
+	if len(elsewhere) > 0 {
+		return warn(fmt.Sprintf("%s: neither Microsoft's nor this machine, yet the client secret, the refresh token and the access tokens are sent there", strings.Join(elsewhere, ", ")),
+			"remove the key to use Microsoft's endpoint, unless the host is a proxy your school runs and trusts")
+	}
+	if local {
+		return pass("the endpoints are Microsoft's or on this machine (a simulator?)")
+	}
+	return pass("the endpoints are Microsoft's")
 }
 
 func checkTokenKey(_ context.Context, e *Env) Result {

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -137,7 +138,9 @@ func TestRefreshErrorsSayWhatToChange(t *testing.T) {
 		{"unknown tenant", auth.ClassifyTokenError(retrieveError(400, `{"error":"invalid_request","error_description":"AADSTS90002: Tenant 'x' not found. Trace ID: t","error_codes":[90002]}`)),
 			`Microsoft does not know tenant "11111111-2222-3333-4444-555555555555" (AADSTS90002)`, "microsoft.tenant_id"},
 		{"other refusal", retrieveError(400, `{"error":"invalid_request","error_description":"AADSTS900144: The request body must contain the following parameter: 'grant_type'. Trace ID: t","error_codes":[900144]}`),
-			"Microsoft refused the token refresh (400 invalid_request): AADSTS900144: The request body must contain the following parameter: 'grant_type'.", "microsoft.client_id"},
+			"the token endpoint answered 400 Bad Request (invalid_request, AADSTS900144): AADSTS900144: The request body must contain the following parameter: 'grant_type'.", "microsoft.client_id"},
+		{"proxy page", retrieveError(502, "<html><pre>client_secret=fake-secret-in-a-page&refresh_token=fake-rt-in-a-page</pre></html>"),
+			"the token endpoint answered 502 Bad Gateway without an OAuth error", "try again later"},
 		{"network", fmt.Errorf("Post %q: dial tcp: connection refused", "https://login.example/t/oauth2/v2.0/token"),
 			"cannot reach Microsoft's token endpoint https://login.example/t/oauth2/v2.0/token", "login.example"},
 	}
@@ -147,7 +150,7 @@ func TestRefreshErrorsSayWhatToChange(t *testing.T) {
 			if r.Status != Fail || !strings.Contains(r.Message, tt.msg) || !strings.Contains(r.Fix, tt.fix) {
 				t.Errorf("got %s %q / fix %q, want a failure saying %q, fix naming %q", r.Status, r.Message, r.Fix, tt.msg, tt.fix)
 			}
-			if strings.Contains(r.Message, "Trace ID") {
+			if strings.Contains(r.Message, "Trace ID") || strings.Contains(r.Message, "fake-secret-in-a-page") || strings.Contains(r.Message, "fake-rt-in-a-page") {
 				t.Errorf("message keeps Microsoft's trace: %q", r.Message)
 			}
 		})
@@ -237,14 +240,86 @@ func TestRedirectURI(t *testing.T) {
 	}{
 		{"http://localhost:8400/callback", "", OK},
 		{"http://127.0.0.1:9000/cb", "https://elentra.example.edu", OK},
+		{"http://[::1]:8400/cb", "", OK},
+		{"http://localhost/cb", "", Warn}, // port 80: only root may listen there
+		{"https://localhost:8400/cb", "", Warn},
+		{"http://127.attacker.example:8400/cb", "", Warn},
 		{"https://elentra.example.edu/api/ms-graph-oauth.php", "https://elentra.example.edu/", OK},
 		{"https://elentra.example.edu/api/ms-graph-oauth.php", "", Warn},
 		{"https://teams.example.edu/callback", "https://elentra.example.edu", Warn},
 	} {
 		cfg := config.Defaults()
 		cfg.Microsoft.RedirectURI, cfg.Elentra.URL = tt.redirect, tt.url
-		if r := checkRedirectURI(nil, &Env{Config: &cfg}); r.Status != tt.status {
+		if r := checkRedirectURI(context.Background(), &Env{Config: &cfg}); r.Status != tt.status {
 			t.Errorf("%s with elentra.url %q: %s %q, want %s", tt.redirect, tt.url, r.Status, r.Message, tt.status)
 		}
+	}
+}
+
+// check-config and authorize agree on which redirect URIs authorize
+// answers itself: check-config says where authorize listens exactly when it
+// does, and says the sign-in is finished by pasting otherwise.
+func TestRedirectURIAgreesWithAuthorize(t *testing.T) {
+	for _, redirect := range []string{
+		"http://localhost:8400/callback", "http://127.0.0.1:8400/cb", "http://127.0.0.2:8400/cb", "http://[::1]:8400/cb",
+		"http://localhost/cb", "https://localhost:8400/cb", "http://127.attacker.example:8400/cb",
+		"http://localhost.attacker.example:8400/cb", "https://teams.example.edu/callback",
+	} {
+		cfg := config.Defaults()
+		cfg.Microsoft.RedirectURI = redirect
+		r := checkRedirectURI(context.Background(), &Env{Config: &cfg})
+		text := r.Message + " " + r.Fix
+		if auth.IsLoopbackRedirect(redirect) {
+			addr, _ := auth.LoopbackListenAddr(redirect)
+			if !strings.Contains(text, "authorize listens on "+addr) {
+				t.Errorf("%s: authorize listens on %s, check-config says %s %q", redirect, addr, r.Status, text)
+			}
+		} else if !strings.Contains(text, "pasting") {
+			t.Errorf("%s: authorize finishes by pasting, check-config says %s %q", redirect, r.Status, text)
+		}
+	}
+}
+
+// check-config warns about an endpoint that is neither Microsoft's nor this
+// machine: the client secret and the tokens are sent there.
+func TestEndpointsCheck(t *testing.T) {
+	var run func(context.Context, *Env) Result
+	for _, c := range All() {
+		if c.ID == "config.endpoints" {
+			run = c.Run
+		}
+	}
+	if run == nil {
+		t.Fatal("check-config has no config.endpoints check")
+	}
+	for _, tt := range []struct {
+		name   string
+		edit   func(m *config.Microsoft)
+		status Status
+		says   string
+	}{
+		{"defaults", func(m *config.Microsoft) {}, OK, "Microsoft's"},
+		{"US government cloud", func(m *config.Microsoft) {
+			m.Authority, m.GraphEndpoint = "https://login.microsoftonline.us", "https://graph.microsoft.us"
+		}, OK, "Microsoft's"},
+		{"simulator on this machine", func(m *config.Microsoft) {
+			m.Authority, m.GraphEndpoint = "http://127.0.0.1:8800", "http://localhost:8800"
+		}, OK, "this machine"},
+		{"token URL elsewhere", func(m *config.Microsoft) { m.TokenURL = "https://sso-proxy.example.edu/token" }, Warn, "microsoft.token_url https://sso-proxy.example.edu/token"},
+		{"authority elsewhere", func(m *config.Microsoft) { m.Authority = "https://login.microsoftonline.com.attacker.example" }, Warn, "microsoft.authority"},
+		{"graph elsewhere", func(m *config.Microsoft) { m.GraphEndpoint = "https://graph.example.com" }, Warn, "microsoft.graph_endpoint"},
+		{"a name starting 127.", func(m *config.Microsoft) { m.AuthURL = "https://127.attacker.example/authorize" }, Warn, "microsoft.auth_url"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Defaults()
+			tt.edit(&cfg.Microsoft)
+			r := run(context.Background(), &Env{Config: &cfg})
+			if r.Status != tt.status || !strings.Contains(r.Message, tt.says) {
+				t.Errorf("%s %q, want %s saying %q", r.Status, r.Message, tt.status, tt.says)
+			}
+			if r.Status == Warn && !strings.Contains(r.Message, "client secret") {
+				t.Errorf("the warning does not say what is sent there: %q", r.Message)
+			}
+		})
 	}
 }

@@ -2,15 +2,11 @@ package check
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/elentra-teams/elentra-teams/pkg/auth"
 )
@@ -149,15 +145,6 @@ func refreshResult(t *auth.Token, now time.Time) Result {
 		last.Format("2006-01-02"), left)
 }
 
-var aadstsRE = regexp.MustCompile(`AADSTS(\d+)`)
-
-// tokenErrorBody is the identity platform's error JSON.
-type tokenErrorBody struct {
-	Error            string `json:"error"`
-	ErrorDescription string `json:"error_description"`
-	ErrorCodes       []int  `json:"error_codes"`
-}
-
 func (e *Env) refreshOnline(ctx context.Context) Result {
 	m := e.Config.Microsoft
 	ts := &auth.TokenSource{Vault: e.vault, OAuth: auth.OAuthConfig(m), Now: e.now, Logger: e.Logger, Ctx: ctx}
@@ -174,6 +161,7 @@ func (e *Env) refreshOnline(ctx context.Context) Result {
 
 // refreshError explains a refused or failed refresh.
 func refreshError(err error, endpoint, tenant string) Result {
+	err = auth.ClassifyTokenError(err) // never an answer's body
 	var re *auth.ReauthorizeError
 	if errors.As(err, &re) {
 		fix := re.Fix
@@ -192,34 +180,20 @@ func refreshError(err error, endpoint, tenant string) Result {
 		}
 		return fail(msg, fix)
 	}
-	var rt *oauth2.RetrieveError
-	if errors.As(err, &rt) {
-		var body tokenErrorBody
-		_ = json.Unmarshal(rt.Body, &body)
-		code := 0
-		if len(body.ErrorCodes) > 0 {
-			code = body.ErrorCodes[0]
-		} else if mm := aadstsRE.FindStringSubmatch(body.ErrorDescription + rt.ErrorDescription); mm != nil {
-			fmt.Sscan(mm[1], &code)
-		}
-		desc := body.ErrorDescription
-		if i := strings.Index(desc, " Trace ID:"); i > 0 {
-			desc = desc[:i]
-		}
-		switch code {
-		case 90002, 900023:
-			return fail(fmt.Sprintf("Microsoft does not know tenant %q (AADSTS%d)", tenant, code),
+	var te *auth.TokenEndpointError
+	if errors.As(err, &te) {
+		switch {
+		case te.AADSTS == 90002 || te.AADSTS == 900023:
+			return fail(fmt.Sprintf("Microsoft does not know tenant %q (AADSTS%d)", tenant, te.AADSTS),
 				"set microsoft.tenant_id to the Directory (tenant) ID on the app registration's Overview page (Elentra's MS_AD_TENANT_ID)")
+		case te.Status == 0:
+			return fail(oneLine(te.Error()),
+				"check that this machine reaches "+hostOf(endpoint)+" (firewall, proxy: HTTPS_PROXY), and microsoft.authority")
+		case te.Transient():
+			return fail(oneLine(te.Error()),
+				"the endpoint (or a proxy on the way) failed: try again later; if it lasts, check the proxy (HTTPS_PROXY), microsoft.authority and microsoft.token_url")
 		}
-		status := 0
-		if rt.Response != nil {
-			status = rt.Response.StatusCode
-		}
-		msg := fmt.Sprintf("Microsoft refused the token refresh (%d %s)", status, rt.ErrorCode)
-		if desc != "" {
-			msg += ": " + oneLine(desc)
-		}
-		return fail(msg, "check microsoft.tenant_id, microsoft.client_id and the client secret, then "+authorizeFix)
+		return fail(oneLine(te.Error()), "check microsoft.tenant_id, microsoft.client_id and the client secret, then "+authorizeFix)
 	}
 	return fail(fmt.Sprintf("cannot reach Microsoft's token endpoint %s: %s", endpoint, oneLine(err.Error())),
 		"check that this machine reaches "+hostOf(endpoint)+" (firewall, proxy: HTTPS_PROXY), and microsoft.authority")

@@ -28,10 +28,12 @@ func newAuthorizeCmd(f *Factory) *cobra.Command {
 		Short: "Sign in as Elentra's administrator and store the token the syncs use",
 		Long: `Sign in to Microsoft as Elentra's administrator (elentra.admin_user_id, user 1)
 and store the token, encrypted, for the syncs that cron runs. The sign-in uses
-the authorization-code flow with PKCE. With a redirect URI of
-http://localhost:PORT/… the tool listens on 127.0.0.1:PORT for the browser's
-redirect; with --no-browser (a server reached over SSH) it prints the address
-to open and reads the address you land on from standard input.
+the authorization-code flow with PKCE. With a redirect URI of plain http to
+this machine (http://localhost:PORT/…, 127.0.0.1 or [::1]) the tool listens
+there for the browser's redirect, and takes only the one that carries this
+sign-in's state; otherwise, and with --no-browser (a server reached over SSH),
+it prints the address to open and reads the address you land on from
+standard input.
 
 Register a redirect URI for this tool only: Elentra 1.22's own
 /api/ms-graph-oauth.php may redeem a code sent to it first.

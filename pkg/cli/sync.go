@@ -289,14 +289,19 @@ func printReport(w io.Writer, rep *engine.Report, quiet bool) {
 		}
 	}
 	failures := rep.AllFailures()
-	if len(failures) > 0 {
-		fmt.Fprintf(w, "%d failed:\n", len(failures))
+	if total := len(failures) + rep.FailuresLeftOut(); total > 0 {
+		fmt.Fprintf(w, "%d failed:\n", total)
 		for i, fl := range failures {
 			if i == 50 {
-				fmt.Fprintf(w, "  … and %d more (--output json lists them all)\n", len(failures)-50)
 				break
 			}
 			fmt.Fprintf(w, "  %s\n", describeFailure(fl))
+		}
+		switch {
+		case total > 50 && rep.FailuresLeftOut() > 0:
+			fmt.Fprintf(w, "  … and %d more (--output json lists the first %d of each step)\n", total-min(50, len(failures)), engine.MaxFailuresListed)
+		case total > 50:
+			fmt.Fprintf(w, "  … and %d more (--output json lists them all)\n", total-50)
 		}
 	}
 	if quiet {

@@ -120,6 +120,8 @@ func TestValidate(t *testing.T) {
 		{"secret missing", NeedMicrosoft, func(c *Config) { c.Microsoft.ClientSecret = "" }, "microsoft.client_secret"},
 		{"graph with version", NeedMicrosoft, func(c *Config) { c.Microsoft.GraphEndpoint = "https://graph.microsoft.com/v1.0" }, "microsoft.graph_endpoint"},
 		{"plain http remote", NeedMicrosoft, func(c *Config) { c.Microsoft.Authority = "http://login.example.com" }, "microsoft.authority"},
+		{"plain http to a name starting 127.", NeedMicrosoft, func(c *Config) { c.Microsoft.TokenURL = "http://127.attacker.example/token" }, "microsoft.token_url"},
+		{"plain http to a name starting localhost", NeedMicrosoft, func(c *Config) { c.Microsoft.GraphEndpoint = "http://localhost.attacker.example" }, "microsoft.graph_endpoint"},
 		{"no key", NeedTokenKey, func(c *Config) { c.Token.EncryptionKey = "" }, "token.encryption_key"},
 		{"short key", NeedTokenKey, func(c *Config) { c.Token.EncryptionKey = "c2hvcnQ=" }, "token.encryption_key"},
 		{"bad template", NeedSync, func(c *Config) { c.Sync.TeamNameTemplate = "{{.Cod}}" }, "sync.team_name_template"},
@@ -230,5 +232,33 @@ func TestNameTemplatesAreCapped(t *testing.T) {
 	}
 	if out, err := RenderTemplate(tm, nil); err != nil || len(out) != MaxTemplateOutput {
 		t.Errorf("a template of exactly the limit: %d bytes, %v", len(out), err)
+	}
+}
+
+// IsLoopbackHost parses the address: a public name that merely starts like
+// a loopback address is not this machine, so tokens never go to it over
+// plain http.
+func TestIsLoopbackHost(t *testing.T) {
+	for h, want := range map[string]bool{
+		"localhost":                  true,
+		"LocalHost":                  true,
+		"127.0.0.1":                  true,
+		"127.0.0.2":                  true,
+		"127.255.255.254":            true,
+		"::1":                        true,
+		"::ffff:127.0.0.1":           true,
+		"127.attacker.example":       false,
+		"127.0.0.1.attacker.example": false,
+		"127.1":                      false, // not an address Go's resolver or the URL parser agree on
+		"localhost.attacker.example": false,
+		"attacker-localhost":         false,
+		"0.0.0.0":                    false,
+		"::":                         false,
+		"10.0.0.1":                   false,
+		"":                           false,
+	} {
+		if got := IsLoopbackHost(h); got != want {
+			t.Errorf("IsLoopbackHost(%q) = %v, want %v", h, got, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -229,9 +230,18 @@ func (c *Config) validateMicrosoft() error {
 	return nil
 }
 
-// IsLoopbackHost reports whether a host name is this machine.
+// IsLoopbackHost reports whether a URL's host (as url.URL.Hostname gives it,
+// without brackets or port) is this machine: the name localhost, or an IP
+// address in the loopback range (127.0.0.0/8, ::1). The address is parsed,
+// so a public name that only starts like one (127.example.com) is not this
+// machine. It is the one rule for plain http endpoints and for the redirect
+// URI that authorize answers itself.
 func IsLoopbackHost(h string) bool {
-	return h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasPrefix(h, "127.")
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
 }
 
 func (c *Config) validateSync() error {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/elentra-teams/elentra-teams/pkg/auth"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
@@ -82,7 +83,19 @@ type Failure struct {
 	Status   int            `json:"status,omitempty"`
 	Code     string         `json:"code,omitempty"`
 	Message  string         `json:"message"`
+
+	err error // what failed, for the step to stop on a sign-in or token endpoint failure
 }
+
+// Bounds of a report, so that a failure repeated for thousands of actions
+// keeps the printed report and msteams_runs.report small: each report (the
+// run's, and each step's) lists its first MaxFailuresListed failures and
+// counts the others in failures_omitted (the counts hold them all); a
+// failure's message is cut at MaxFailureMessage characters.
+const (
+	MaxFailuresListed = 100
+	MaxFailureMessage = 500
+)
 
 // Count is what happened to the actions of one kind.
 type Count struct {
@@ -119,8 +132,12 @@ type Report struct {
 	Stopped   string                   `json:"stopped,omitempty"`
 	Error     string                   `json:"error,omitempty"`
 	Steps     []*Report                `json:"steps,omitempty"`
+	// FailuresOmitted counts the failures beyond MaxFailuresListed, which
+	// Failures does not list (Counts holds them all).
+	FailuresOmitted int `json:"failures_omitted,omitempty"`
 
-	mu sync.Mutex
+	mu   sync.Mutex
+	halt *halt // the step's, set by Run
 }
 
 func newReport(command string, dryRun bool, now time.Time) *Report {
@@ -159,13 +176,26 @@ func (r *Report) applied(k reconcile.Kind, n int) {
 	r.Counts[k] = c
 }
 
+// fail counts a failure, and lists it while the report holds fewer than
+// MaxFailuresListed. A failure to get a token (the sign-in refused, the
+// token endpoint failing or silent) stops the step: every later action
+// would meet it too.
 func (r *Report) fail(f Failure) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	c := r.Counts[f.Kind]
 	c.Failed++
 	r.Counts[f.Kind] = c
-	r.Failures = append(r.Failures, f)
+	if len(r.Failures) < MaxFailuresListed {
+		f.Message = cutMessage(f.Message, MaxFailureMessage)
+		r.Failures = append(r.Failures, f)
+	} else {
+		r.FailuresOmitted++
+	}
+	h := r.halt
+	r.mu.Unlock()
+	if h != nil && isTokenFailure(f.err) {
+		h.stop(f.err)
+	}
 }
 
 func (r *Report) note(f reconcile.Finding) {
@@ -176,7 +206,7 @@ func (r *Report) note(f reconcile.Finding) {
 
 // failure builds a Failure from an error, keeping Graph's status and code.
 func failure(kind reconcile.Kind, courseID, eventID int, userID string, err error) Failure {
-	f := Failure{Kind: kind, CourseID: courseID, EventID: eventID, UserID: userID, Message: err.Error()}
+	f := Failure{Kind: kind, CourseID: courseID, EventID: eventID, UserID: userID, Message: err.Error(), err: err}
 	if ge, ok := msgraph.AsError(err); ok {
 		f.Status, f.Code = ge.Status, ge.Code
 	}
@@ -209,13 +239,24 @@ func (r *Report) AllFindings() []reconcile.Finding {
 	return out
 }
 
-// AllFailures returns the failures of a report and its steps.
+// AllFailures returns the failures listed in a report and its steps (see
+// FailuresLeftOut for those only counted).
 func (r *Report) AllFailures() []Failure {
 	out := append([]Failure(nil), r.Failures...)
 	for _, s := range r.Steps {
 		out = append(out, s.AllFailures()...)
 	}
 	return out
+}
+
+// FailuresLeftOut is how many failures of a report and its steps are
+// counted but not listed (beyond MaxFailuresListed per report).
+func (r *Report) FailuresLeftOut() int {
+	n := r.FailuresOmitted
+	for _, s := range r.Steps {
+		n += s.FailuresLeftOut()
+	}
+	return n
 }
 
 // PartialError means some attempted writes failed (exit 3).
@@ -323,16 +364,16 @@ func Run(ctx context.Context, env *Env, command string, steps ...Step) (*Report,
 
 	var runErr error
 	if len(steps) == 1 {
-		runErr = steps[0].Run(runCtx, env, rep)
+		runErr = runStep(runCtx, env, steps[0], rep)
 	} else {
 		for _, st := range steps {
 			sub := newReport(st.Name, env.DryRun, env.Now())
 			rep.Steps = append(rep.Steps, sub)
-			err := st.Run(runCtx, env, sub)
+			err := runStep(runCtx, env, st, sub)
 			sub.Finished = env.Now()
 			sub.Duration = sub.Finished.Sub(sub.Started).Seconds()
 			if err != nil {
-				sub.Error = err.Error()
+				sub.Error = cutMessage(err.Error(), MaxFailureMessage)
 				runErr = fmt.Errorf("%s: %w", st.Name, err)
 				if stopsRun(runCtx, err) {
 					break
@@ -352,7 +393,7 @@ func Run(ctx context.Context, env *Env, command string, steps ...Step) (*Report,
 		runErr = rep.outcome()
 	}
 	if runErr != nil {
-		rep.Error = runErr.Error()
+		rep.Error = cutMessage(runErr.Error(), MaxFailureMessage)
 	}
 	if rep.RunID != 0 {
 		measure()
@@ -367,9 +408,70 @@ func Run(ctx context.Context, env *Env, command string, steps ...Step) (*Report,
 	return rep, runErr
 }
 
+// runStep runs one step with its halt: an action that fails to get a token
+// stops the step from starting more (forEach), and the step's error is
+// that failure.
+func runStep(ctx context.Context, env *Env, st Step, r *Report) error {
+	ctx, h := withHalt(ctx)
+	r.mu.Lock()
+	r.halt = h
+	r.mu.Unlock()
+	err := st.Run(ctx, env, r)
+	if herr := h.err(); herr != nil && (err == nil || errors.Is(err, errHalted)) {
+		err = herr
+	}
+	return err
+}
+
 // stopsRun: errors after which the next steps must not run.
 func stopsRun(ctx context.Context, err error) bool {
-	return ctx.Err() != nil || isAuthErr(err)
+	return ctx.Err() != nil || isTokenFailure(err)
+}
+
+// isTokenFailure: no token can be had in this run, so no action can be
+// done: the sign-in must be renewed, or the token endpoint failed (a token
+// source does not ask it again in the same run).
+func isTokenFailure(err error) bool {
+	var te *auth.TokenEndpointError
+	return err != nil && (isAuthErr(err) || errors.As(err, &te))
+}
+
+// halt is a step's stop: set once, by the first action that failed to get a
+// token; the step starts no more actions.
+type halt struct {
+	mu    sync.Mutex
+	cause error
+}
+
+type haltKey struct{}
+
+// errHalted is what forEach returns when the step was stopped; runStep
+// replaces it with the cause.
+var errHalted = errors.New("step stopped")
+
+func withHalt(ctx context.Context) (context.Context, *halt) {
+	h := &halt{}
+	return context.WithValue(ctx, haltKey{}, h), h
+}
+
+func (h *halt) stop(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cause == nil {
+		h.cause = err
+	}
+}
+
+func (h *halt) err() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cause
+}
+
+// halted reports whether the step of ctx was stopped.
+func halted(ctx context.Context) bool {
+	h, _ := ctx.Value(haltKey{}).(*halt)
+	return h != nil && h.err() != nil
 }
 
 // isAuthErr: the sign-in must be renewed; nothing more can be done.
@@ -414,7 +516,7 @@ func (r *Report) summary() map[string]any {
 		}
 	}
 	add(r)
-	return map[string]any{"counts": counts, "findings": len(r.AllFindings()), "failures": len(r.AllFailures()),
+	return map[string]any{"counts": counts, "findings": len(r.AllFindings()), "failures": len(r.AllFailures()) + r.FailuresLeftOut(),
 		"graph_requests": r.Graph.Requests, "throttled": r.Graph.Throttled}
 }
 
@@ -429,7 +531,8 @@ func graphUsage(a, b msgraph.Stats) GraphUsage {
 }
 
 // forEach runs fn on each item with at most n at once, stopping early (and
-// returning ctx's error) when ctx is done. fn's errors are its own business:
+// returning ctx's error) when ctx is done, or errHalted when the step was
+// stopped (the items under way finish). fn's errors are its own business:
 // it records failures in the report.
 func forEach[T any](ctx context.Context, n int, items []T, fn func(ctx context.Context, item T)) error {
 	if n < 1 {
@@ -443,6 +546,11 @@ func forEach[T any](ctx context.Context, n int, items []T, fn func(ctx context.C
 			wg.Wait()
 			return context.Cause(ctx)
 		case sem <- struct{}{}:
+		}
+		if halted(ctx) {
+			<-sem
+			wg.Wait()
+			return errHalted
 		}
 		wg.Add(1)
 		go func(it T) {
@@ -558,4 +666,13 @@ func courseFilter(env *Env) map[int]bool {
 		m[id] = true
 	}
 	return m
+}
+
+// cutMessage keeps at most n characters of a failure's message, marking the
+// cut.
+func cutMessage(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return truncate(s, n) + "…"
 }

@@ -251,7 +251,7 @@ func (ms *memberSync) apply(ctx context.Context, courseIDs []int, actions []reco
 	err := forEach(ctx, ms.env.Config.Sync.Concurrency, courseIDs, func(ctx context.Context, courseID int) {
 		defer tick()
 		for _, a := range byTeam[courseID] {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || halted(ctx) {
 				return
 			}
 			ms.applier.apply(ctx, a)
