@@ -94,7 +94,7 @@ func TestDemoTeamsAreTheEnabledCourses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nickname := regexp.MustCompile(`^elentra-o1-c(\d+)(-|$)`)
+	nickname := regexp.MustCompile(`^elentra-[a-z2-7]{8}-o1-c(\d+)(-|$)`)
 	var teamCourses []int
 	for _, team := range res.final.Teams {
 		m := nickname.FindStringSubmatch(team.MailNickname)

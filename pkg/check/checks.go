@@ -36,6 +36,7 @@ func All() []Check {
 		{ID: dbSchemas, DependsOn: []string{dbConnect}, Run: checkSchemas},
 		{ID: dbMigrated, DependsOn: []string{dbSchemas}, Run: checkMigrations},
 		{ID: "database.privileges", DependsOn: []string{dbConnect}, Run: checkPrivileges},
+		{ID: "database.installation", DependsOn: []string{dbMigrated}, Run: checkInstallation},
 
 		{ID: "elentra.teams_enabled", DependsOn: []string{dbSchemas}, Run: checkTeamsEnabled},
 		{ID: "elentra.meeting_window", DependsOn: []string{dbSchemas}, Run: checkMeetingWindow},

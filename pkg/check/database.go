@@ -125,6 +125,29 @@ func checkMigrations(ctx context.Context, e *Env) Result {
 	return pass("the tool's tables in %s are current (version %d)", e.db.Name(), version)
 }
 
+// checkInstallation shows the installation's id and where it is bound, and
+// fails on a database copied from another installation (the syncs write
+// nothing to Microsoft there until setup says which it is).
+func checkInstallation(ctx context.Context, e *Env) Result {
+	inst, err := store.New(e.db).CheckInstallation(ctx)
+	var ce *store.CopyError
+	var ne *store.NoInstallationError
+	switch {
+	case errors.As(err, &ce):
+		fix := "a copy (staging restored from production's dump): run 'elentra-teams setup --new-installation'; the same installation on a new database server: run 'elentra-teams setup --moved'"
+		return fail(oneLine(err.Error()), fix)
+	case errors.As(err, &ne):
+		return fail(ne.Error(), "run 'elentra-teams setup'")
+	case err != nil:
+		return fail("cannot read the installation: "+oneLine(err.Error()), "check the database privileges (database.privileges)")
+	}
+	msg := fmt.Sprintf("installation %s, bound to %s", inst.ID, inst.Server)
+	if inst.PreviousID != "" {
+		msg += fmt.Sprintf(" (made from a copy of installation %s's database)", inst.PreviousID)
+	}
+	return pass("%s", msg)
+}
+
 func checkTeamsEnabled(ctx context.Context, e *Env) Result {
 	org := e.Config.Elentra.OrganisationID
 	rows, err := e.db.SettingRows(ctx, []string{elentra.SettingTeamsEnabled}, org)

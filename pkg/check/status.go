@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 	"time"
 
@@ -16,9 +17,17 @@ import (
 // meeting, and the last runs of each job. It is read from the database
 // alone (Elentra and the tool's tables): no Graph call.
 type StatusReport struct {
-	Courses []CourseStatus `json:"courses"`
-	Events  []EventStatus  `json:"events"`
-	Runs    []RunStatus    `json:"runs"`
+	// Installation is this installation (nil before setup); Copy says why
+	// no sync writes to Microsoft when the database is a copy of another
+	// installation's.
+	Installation *store.Installation `json:"installation,omitempty"`
+	Copy         string              `json:"copy,omitempty"`
+	// SetAside are the records of earlier installations that `setup
+	// --new-installation` set aside: no sync acts on them.
+	SetAside []store.SetAsideSummary `json:"set_aside,omitempty"`
+	Courses  []CourseStatus          `json:"courses"`
+	Events   []EventStatus           `json:"events"`
+	Runs     []RunStatus             `json:"runs"`
 }
 
 // CourseStatus is one course that is enabled or still has a Team.
@@ -88,6 +97,18 @@ func ReadStatus(ctx context.Context, st *store.Store, cfg *config.Config, now ti
 		return nil, err
 	}
 	out := &StatusReport{Courses: []CourseStatus{}, Events: []EventStatus{}, Runs: []RunStatus{}}
+	inst, err := st.CheckInstallation(ctx)
+	var ce *store.CopyError
+	switch {
+	case errors.As(err, &ce):
+		out.Copy = err.Error()
+	case err != nil && !errors.As(err, new(*store.NoInstallationError)):
+		return nil, err
+	}
+	out.Installation = inst
+	if out.SetAside, err = st.SetAside(ctx); err != nil {
+		return nil, err
+	}
 
 	ids := map[int]bool{}
 	for id := range a.Courses {

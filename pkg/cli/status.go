@@ -70,6 +70,20 @@ func printStatus(w io.Writer, rep *check.StatusReport, loc *time.Location, now t
 		return t.In(loc).Format(statusTime)
 	}
 	fmt.Fprintf(w, "Times are in %s (elentra.timezone).\n\n", loc)
+	switch inst := rep.Installation; {
+	case inst == nil:
+		fmt.Fprintln(w, "Installation: none yet: run 'elentra-teams setup'")
+	default:
+		fmt.Fprintf(w, "Installation %s, bound to %s\n", inst.ID, inst.Server)
+	}
+	if rep.Copy != "" {
+		fmt.Fprintf(w, "  ! %s\n", rep.Copy)
+	}
+	for _, a := range rep.SetAside {
+		fmt.Fprintf(w, "  set aside %s from installation %s (copied in, acted on by no sync): %d Teams, %d memberships, %d meetings\n",
+			a.SetAsideAt.In(loc).Format(statusTime), a.InstallationID, a.Teams, a.Memberships, a.Meetings)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Courses (%d):\n", len(rep.Courses))
 	if len(rep.Courses) == 0 {
 		fmt.Fprintln(w, "  none is enabled: 'elentra-teams courses enable ID…' switches courses on")

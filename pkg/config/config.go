@@ -111,8 +111,8 @@ type Sync struct {
 	EventRequiresTeam      bool     `mapstructure:"event_requires_team"`
 	EventAttendees         string   `mapstructure:"event_attendees"`
 	EventSubjectTemplate   string   `mapstructure:"event_subject_template"`
-	// GroupPrefix starts every group's nickname; an installation sharing its
-	// tenant with another (staging beside production) needs its own.
+	// GroupPrefix starts every group's nickname, before the installation's
+	// id (which keeps installations sharing a tenant apart).
 	GroupPrefix string `mapstructure:"group_prefix"`
 	// FallbackOwner (object id or userPrincipalName) owns the Teams of
 	// courses without an Elentra owner in application mode.

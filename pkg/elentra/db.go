@@ -190,7 +190,16 @@ func unix(t time.Time) int64 {
 const (
 	errNoSuchTable    = 1146
 	errNoSuchDatabase = 1049
+	errDupFieldName   = 1060
+	errDupKeyName     = 1061
 )
+
+// IsAlreadyThere reports whether err says that a column or index a
+// statement adds exists already (a migration cut short is run again).
+func IsAlreadyThere(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == errDupFieldName || me.Number == errDupKeyName)
+}
 
 // IsNoSuchTable reports whether err is MySQL's "table doesn't exist".
 func IsNoSuchTable(err error) bool {

@@ -50,7 +50,7 @@ func TestBadElentraData(t *testing.T) {
 	}
 	names := map[string]string{}
 	for _, tm := range h.sim.State().Teams {
-		names[strings.Join(strings.SplitN(tm.MailNickname, "-", 4)[:3], "-")] = tm.DisplayName
+		names[courseKey(tm.MailNickname)] = tm.DisplayName
 	}
 	if n := names[nickPrefix(1, ids[0])]; !strings.Contains(n, "Hélène's Anatomy") {
 		t.Errorf("the double-encoded name was not repaired: %q", n)

@@ -53,6 +53,11 @@ type Env struct {
 	// hours (--allow-long-events) instead of reporting them.
 	AllowLongEvents bool
 
+	// Installation is this installation's id (store.CheckInstallation):
+	// in every group nickname, meeting marker and transactionId it makes.
+	// Run sets it.
+	Installation string
+
 	// AdminObjectID is the authorizing account (owner of what it creates,
 	// never removed).
 	AdminObjectID string
@@ -333,6 +338,16 @@ func Run(ctx context.Context, env *Env, command string, steps ...Step) (*Report,
 		rep.Disabled = fmt.Sprintf("the Teams integration is switched off in Elentra (setting microsoft_teams_enabled is %s); nothing was done — run 'elentra-teams setup --enable' to switch it on", v)
 		return rep, nil
 	}
+
+	// A database copied from another installation (or holding its
+	// records) must not act on that installation's Teams and meetings:
+	// nothing is read from or written to Microsoft until setup says which
+	// it is.
+	inst, err := env.Store.CheckInstallation(ctx)
+	if err != nil {
+		return rep, err
+	}
+	env.Installation = inst.ID
 
 	runCtx := ctx
 	if !env.DryRun {

@@ -91,7 +91,7 @@ func syncEvents(ctx context.Context, env *Env, r *Report) error {
 		wants[id] = w
 	}
 
-	in := reconcile.EventsInput{Now: now, Database: env.DB.Name(), WindowMinutes: window, AllowLongEvents: env.AllowLongEvents,
+	in := reconcile.EventsInput{Now: now, Installation: env.Installation, WindowMinutes: window, AllowLongEvents: env.AllowLongEvents,
 		Records: map[int]reconcile.EventRecord{}, Meetings: map[int]reconcile.Meeting{}, Links: map[int]reconcile.Link{},
 		Guards: env.guards(), LiveByCourse: map[int]int{}}
 	// The guards' whole: every live meeting the tool holds, whatever
@@ -651,17 +651,30 @@ func findMeetings(ctx context.Context, env *Env, r *Report, v *eventView, wants 
 	if err != nil {
 		return fmt.Errorf("list the meetings of the mailbox: %w", err)
 	}
-	db := env.DB.Name()
 	byEvent := map[int][]msgraph.Event{}
+	// The meetings of other installations (by id; "" for those made before
+	// installations existed that this one never recorded): left alone.
+	others := map[string][]int{}
 	for _, e := range listed {
 		val, ok := e.ExtendedProperty(reconcile.MarkerPropertyID)
 		if !ok || e.IsCancelled {
 			continue
 		}
-		if id, ours := reconcile.ParseMarker(db, val); ours {
-			byEvent[id] = append(byEvent[id], e)
+		m, ok := reconcile.ParseMarker(val)
+		switch {
+		case !ok:
+		case m.Installation == env.Installation:
+			byEvent[m.EventID] = append(byEvent[m.EventID], e)
+		case m.Installation != "":
+			others[m.Installation] = append(others[m.Installation], m.EventID)
+		case recordedMeeting(v.records[m.EventID], e) && m.Database == env.DB.Name():
+			// made before installations existed, and recorded by this one
+			byEvent[m.EventID] = append(byEvent[m.EventID], e)
+		default:
+			others[""] = append(others[""], m.EventID)
 		}
 	}
+	noteOthers(r, env, others)
 	ids := make([]int, 0, len(wants))
 	for id := range wants {
 		ids = append(ids, id)
@@ -708,6 +721,42 @@ func findMeetings(ctx context.Context, env *Env, r *Report, v *eventView, wants 
 		}
 	}
 	return nil
+}
+
+// recordedMeeting reports whether rec names the meeting e: by its Graph id,
+// or by the transactionId its create was sent with.
+func recordedMeeting(rec store.EventRecord, e msgraph.Event) bool {
+	return (rec.GraphEventID != "" && rec.GraphEventID == e.ID) || (rec.TransactionID != "" && rec.TransactionID == e.TransactionID)
+}
+
+// noteOthers says which meetings of the calendar the run left alone because
+// another installation made them: one note for each installation.
+func noteOthers(r *Report, env *Env, others map[string][]int) {
+	insts := make([]string, 0, len(others))
+	for id := range others {
+		insts = append(insts, id)
+	}
+	sort.Strings(insts)
+	for _, id := range insts {
+		events := others[id]
+		sort.Ints(events)
+		who := fmt.Sprintf("installation %s", id)
+		if id == "" {
+			who = "an installation from before installation ids (a copy of this database, or this one's before `setup --new-installation`), which this installation never recorded"
+		}
+		shown, more := events, ""
+		if len(events) > 20 {
+			shown, more = events[:20], fmt.Sprintf(" and %d more", len(events)-20)
+		}
+		verb := "meetings in the calendar were"
+		if len(events) == 1 {
+			verb = "meeting in the calendar was"
+		}
+		r.note(reconcile.Finding{Kind: "other_installation_meetings", Severity: reconcile.Note,
+			Message: fmt.Sprintf("%d %s made by %s, not by this one (%s): left alone, never adopted, changed or cancelled (events %s%s)",
+				len(events), verb, who, env.Installation, joinInts(shown), more),
+			Fix: "nothing to do when staging and production share the mailbox; `elentra-teams status` on each shows its installation id"})
+	}
 }
 
 // findLinks reads the recorded links, and for events with a meeting but no
@@ -811,7 +860,7 @@ func (ea *eventApplier) apply(ctx context.Context, st *eventProgress, a reconcil
 		on := true
 		in.IsOnlineMeeting, in.OnlineMeetingProvider = &on, "teamsForBusiness"
 		in.TransactionID = spec.TransactionID
-		in.SingleValueExtendedProperties = []msgraph.SingleValueExtendedProperty{{ID: reconcile.MarkerPropertyID, Value: reconcile.MarkerValue(env.DB.Name(), a.EventID)}}
+		in.SingleValueExtendedProperties = []msgraph.SingleValueExtendedProperty{{ID: reconcile.MarkerPropertyID, Value: reconcile.MarkerValue(env.Installation, a.EventID)}}
 		e, err := env.Graph.CreateEvent(ctx, env.Mailbox, in)
 		if err != nil {
 			if errors.Is(err, msgraph.ErrOutcomeUnknown) {

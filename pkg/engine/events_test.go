@@ -761,7 +761,8 @@ func TestSyncEventsAttendees(t *testing.T) {
 		if err := json.Unmarshal(r.Body, &body); err != nil {
 			t.Fatal(err)
 		}
-		id, _ := reconcile.ParseMarker(h.tdb.DB.Name(), body.SingleValueExtendedProperties[0].Value)
+		m, _ := reconcile.ParseMarker(body.SingleValueExtendedProperties[0].Value)
+		id := m.EventID
 		if len(body.Attendees) > 1 {
 			t.Errorf("event %d invites %d people, want its one teacher at most", id, len(body.Attendees))
 		}
@@ -837,7 +838,7 @@ func TestSyncEventsRequireTeam(t *testing.T) {
 	withTeam := map[int]bool{}
 	for _, tm := range h.sim.State().Teams {
 		var id int
-		if _, err := fmt.Sscanf(tm.MailNickname, "elentra-o1-c%d", &id); err == nil {
+		if _, err := fmt.Sscanf(courseKey(tm.MailNickname), "o1-c%d", &id); err == nil {
 			withTeam[id] = true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -67,12 +68,18 @@ func newHarness(t *testing.T, spec school.Spec, edit func(*config.Config)) *harn
 	t.Cleanup(h.srv.Close)
 	h.token, _ = h.sim.IssueToken(h.admin, []string{"User.ReadBasic.All", "Group.ReadWrite.All", "Team.Create", "Team.ReadBasic.All", "TeamMember.ReadWrite.All", "Calendars.ReadWrite"})
 
+	h.cfg = harnessConfig(tdb, sch, edit)
+	_ = ctx
+	return h
+}
+
+func harnessConfig(tdb *elentratest.TestDB, sch *school.School, edit func(*config.Config)) *config.Config {
 	cfg := config.Defaults()
 	cfg.Database = tdb.Config
 	cfg.Elentra.Timezone = sch.Spec.Timezone
 	cfg.Elentra.OrganisationID = sch.Spec.OrganisationID
 	cfg.Sync.AllActiveCourses = true
-	if !elentratest.Real() {
+	if tdb.Embedded {
 		// The embedded engine's in-memory tables lose concurrent writes
 		// from different connections; a real server does not.
 		cfg.Sync.Concurrency = 1
@@ -80,9 +87,27 @@ func newHarness(t *testing.T, spec school.Spec, edit func(*config.Config)) *harn
 	if edit != nil {
 		edit(&cfg)
 	}
-	h.cfg = &cfg
-	_ = ctx
-	return h
+	return &cfg
+}
+
+// twin is another installation of the same school, on the second server
+// under the same database name, syncing to the same tenant as h (its
+// simulator, authorizing account and mailbox): staging beside production.
+// load fills its database (the school, a copy of h's, …) after the tool's
+// tables are made.
+func (h *harness) twin(t *testing.T, edit func(*config.Config), load func(ctx context.Context, db *elentra.DB) error) *harness {
+	t.Helper()
+	sch := school.Generate(h.school.Spec)
+	tdb := elentratest.New(t, elentratest.OnSecondServer(), elentratest.WithName(h.tdb.Name), elentratest.WithSetup(func(ctx context.Context, db *elentra.DB) error {
+		if _, err := store.Migrate(ctx, db); err != nil {
+			return err
+		}
+		return load(ctx, db)
+	}))
+	tw := *h
+	tw.t, tw.tdb, tw.school = t, tdb, sch
+	tw.cfg = harnessConfig(tdb, sch, edit)
+	return &tw
 }
 
 // env is a fresh engine environment (a new Graph client, so its counters
@@ -226,7 +251,7 @@ func (h *harness) expected(enabled func(courseID int) bool) map[string]map[strin
 	out := map[string]map[string]string{}
 	for cid, roles := range teams {
 		c := courseByID(s, cid)
-		nick := fmt.Sprintf("elentra-o%d-c%d", c.OrganisationID, c.ID)
+		nick := nickPrefix(c.OrganisationID, c.ID)
 		m := map[string]string{h.admin: "owner"}
 		for p, role := range roles {
 			u := users[p]
@@ -250,16 +275,27 @@ func courseByID(s *school.School, id int) school.Course {
 	return school.Course{}
 }
 
-// actual reads the simulator's Teams as nickname prefix → members.
+// courseKeyRE finds the organisation and course ids in a group nickname,
+// whatever the prefix and installation before them and the course code
+// after.
+var courseKeyRE = regexp.MustCompile(`-(o\d+-c\d+)(-|$)`)
+
+// courseKey is the "o1-c42" of a group nickname ("" when none).
+func courseKey(nick string) string {
+	if m := courseKeyRE.FindStringSubmatch(nick); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// nickPrefix is a course's key as courseKey reads it from its nickname.
+func nickPrefix(org, course int) string { return fmt.Sprintf("o%d-c%d", org, course) }
+
+// actual reads the simulator's Teams as course key (courseKey) → members.
 func (h *harness) actual() map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for _, t := range h.sim.State().Teams {
-		nick := t.MailNickname
-		// the readable part after the ids is the course code
-		parts := strings.SplitN(nick, "-", 4)
-		if len(parts) >= 3 {
-			nick = strings.Join(parts[:3], "-")
-		}
+		nick := courseKey(t.MailNickname)
 		if _, dup := out[nick]; dup {
 			h.t.Errorf("two Teams for %s", nick)
 		}

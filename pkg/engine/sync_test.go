@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -152,8 +151,6 @@ func TestMaxActions(t *testing.T) {
 	}
 }
 
-func nickPrefix(org, course int) string { return fmt.Sprintf("elentra-o%d-c%d", org, course) }
-
 // A course an admin switched off stays off under sync.all_active_courses:
 // its Team is archived (course_end: archive) and no new Team is made.
 func TestDisableHoldsAgainstAllActiveCourses(t *testing.T) {
@@ -185,7 +182,7 @@ func TestDisableHoldsAgainstAllActiveCourses(t *testing.T) {
 		t.Errorf("archived %d Teams, want the switched-off course's", c.Applied)
 	}
 	for _, tm := range h.sim.State().Teams {
-		if strings.HasPrefix(tm.MailNickname, nickPrefix(1, off)+"-") != tm.Archived {
+		if (courseKey(tm.MailNickname) == nickPrefix(1, off)) != tm.Archived {
 			t.Errorf("Team %s archived %v", tm.MailNickname, tm.Archived)
 		}
 	}

@@ -55,8 +55,16 @@ func teamsInput(env *Env, sc *scope, n *names) (reconcile.TeamsInput, []reconcil
 			course.Active, course.CurrentPeriod = c.Active, c.Period != nil
 			course.DisplayName = n.displayName(c)
 			course.Description = plainText(c.Description)
-			course.MailNickname = reconcile.MailNickname(env.Config.Sync.GroupPrefix, c.OrganisationID, c.ID, c.Code)
-			course.NicknameKey = reconcile.NicknameKey(env.Config.Sync.GroupPrefix, c.OrganisationID, c.ID)
+			course.MailNickname = reconcile.MailNickname(env.Config.Sync.GroupPrefix, env.Installation, c.OrganisationID, c.ID, c.Code)
+			course.NicknameKey = reconcile.NicknameKey(env.Config.Sync.GroupPrefix, env.Installation, c.OrganisationID, c.ID)
+			if r := sc.Records[id]; r.State == reconcile.StateGroupIntent && r.MailNickname != "" {
+				// A run meant to create the group under this nickname
+				// (perhaps before installation ids, or under another
+				// group_prefix): it is looked up, and made, as it was meant.
+				if key, ok := reconcile.NicknameKeyOf(r.MailNickname, c.OrganisationID, c.ID); ok {
+					course.MailNickname, course.NicknameKey = r.MailNickname, key
+				}
+			}
 			course.OwnerIDs, course.OwnersWithoutID = owners, without
 		}
 		in.Courses = append(in.Courses, course)

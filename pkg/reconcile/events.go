@@ -40,34 +40,73 @@ const MaxEventDuration = 24 * time.Hour
 // MaxSubject is the longest subject sent to Outlook.
 const MaxSubject = 255
 
-// MarkerValue is the marker of event eventID of database db: the database is
-// part of it so that staging and production, sharing a mailbox, never adopt
-// each other's meetings.
-func MarkerValue(db string, eventID int) string {
-	return fmt.Sprintf("elentra-teams/%s/event/%d", db, eventID)
+// MarkerValue is the marker of event eventID made by installation inst: the
+// installation is part of it so that two installations sharing a mailbox
+// (staging beside production, whose databases usually share a name) never
+// take each other's meetings for their own.
+func MarkerValue(inst string, eventID int) string {
+	return fmt.Sprintf("elentra-teams:%s/event/%d", inst, eventID)
 }
 
-// ParseMarker returns the event id a marker names, when it is one of
-// database db's.
-func ParseMarker(db, value string) (int, bool) {
-	rest, ok := strings.CutPrefix(value, "elentra-teams/"+db+"/event/")
-	if !ok {
-		return 0, false
+// Marker is what a meeting's marker says: the installation that made it
+// and the event, or, for a meeting made before installations existed, the
+// database it was made for.
+type Marker struct {
+	Installation string
+	// Database is set instead of Installation on an older marker
+	// (elentra-teams/<database>/event/<id>).
+	Database string
+	EventID  int
+}
+
+// ParseMarker reads a marker value, of either form.
+func ParseMarker(value string) (Marker, bool) {
+	var m Marker
+	var rest string
+	if after, ok := strings.CutPrefix(value, "elentra-teams:"); ok {
+		inst, tail, ok := strings.Cut(after, "/event/")
+		if !ok || !validInstallation(inst) {
+			return Marker{}, false
+		}
+		m.Installation, rest = inst, tail
+	} else if after, ok := strings.CutPrefix(value, "elentra-teams/"); ok {
+		db, tail, ok := strings.Cut(after, "/event/")
+		if !ok || db == "" || strings.Contains(db, "/") {
+			return Marker{}, false
+		}
+		m.Database, rest = db, tail
+	} else {
+		return Marker{}, false
 	}
 	id, err := strconv.Atoi(rest)
 	if err != nil || id <= 0 || strconv.Itoa(id) != rest {
-		return 0, false
+		return Marker{}, false
 	}
-	return id, true
+	m.EventID = id
+	return m, true
+}
+
+// validInstallation: an installation id is lower-case letters and digits.
+func validInstallation(s string) bool {
+	if s == "" || len(s) > 16 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // TransactionID is the transactionId of the create of a meeting: the same
-// database, event and generation always give the same id, so a POST re-sent
-// after an unknown outcome is answered with the meeting it created. A new
-// generation (after a cancel, or when the meeting was deleted in Outlook)
-// gives a new id.
-func TransactionID(db string, eventID, generation int) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("elentra-teams\x00%s\x00%d\x00%d", db, eventID, generation)))
+// installation, event and generation always give the same id, so a POST
+// re-sent after an unknown outcome is answered with the meeting it created,
+// and another installation's create (which Outlook would answer with this
+// one's meeting) never gives it. A new generation (after a cancel, or when
+// the meeting was deleted in Outlook) gives a new id.
+func TransactionID(inst string, eventID, generation int) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("elentra-teams\x00installation\x00%s\x00%d\x00%d", inst, eventID, generation)))
 	h := hex.EncodeToString(sum[:16])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
@@ -234,8 +273,9 @@ type Link struct {
 // EventsInput is everything PlanEvents needs.
 type EventsInput struct {
 	Now time.Time
-	// Database names the Elentra database (transactionIds are derived from it).
-	Database string
+	// Installation is this installation's id (transactionIds are derived
+	// from it).
+	Installation string
 	// WindowMinutes is personal_meeting_window_minutes: the link opens this
 	// long before the event starts.
 	WindowMinutes   int
@@ -456,7 +496,7 @@ func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bo
 			return nil
 		}
 		gen := rec.Generation + 1
-		create(gen, TransactionID(in.Database, id, gen), "the event has no meeting")
+		create(gen, TransactionID(in.Installation, id, gen), "the event has no meeting")
 		return nil
 	case rec.State == EventStateIntent && found:
 		adopt(rec.SentHashes, "a previous run created the meeting but could not record it: adopted, not duplicated")
@@ -464,7 +504,7 @@ func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bo
 	case rec.State == EventStateIntent:
 		txn := rec.TransactionID
 		if txn == "" {
-			txn = TransactionID(in.Database, id, rec.Generation)
+			txn = TransactionID(in.Installation, id, rec.Generation)
 		}
 		create(rec.Generation, txn, "a previous run may have sent the create: it is sent again with the same transactionId, which Outlook answers with the meeting it made")
 		return nil
@@ -475,7 +515,7 @@ func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bo
 			return nil
 		}
 		gen := rec.Generation + 1
-		create(gen, TransactionID(in.Database, id, gen), "the meeting was deleted in Outlook: a new one is made")
+		create(gen, TransactionID(in.Installation, id, gen), "the meeting was deleted in Outlook: a new one is made")
 		return nil
 	}
 

@@ -10,7 +10,8 @@ import (
 
 var evNow = time.Date(2026, 10, 26, 12, 0, 0, 0, time.UTC)
 
-const evDB = "entrada"
+// testInst is the installation of the planner tests.
+const testInst = "k7q2m9xd"
 
 func evWant() EventWant {
 	start := evNow.Add(48 * time.Hour)
@@ -23,7 +24,7 @@ func evWant() EventWant {
 
 func evRec() EventRecord {
 	w := evWant()
-	return EventRecord{EventID: 7, CourseID: 3, State: EventStateScheduled, GraphEventID: "g7", TransactionID: TransactionID(evDB, 7, 1),
+	return EventRecord{EventID: 7, CourseID: 3, State: EventStateScheduled, GraphEventID: "g7", TransactionID: TransactionID(testInst, 7, 1),
 		Generation: 1, JoinURL: "https://join/7", ElinkID: 70, SentHashes: w.Spec.FieldHashes(), Finish: w.Finish}
 }
 
@@ -66,8 +67,8 @@ func TestPlanEvents(t *testing.T) {
 	}{
 		{name: "new event: create and publish", actions: "create_event,publish_link", check: func(t *testing.T, p Plan) {
 			c := action(t, p, KindCreateEvent).Event
-			if c.Generation != 1 || c.TransactionID != TransactionID(evDB, 7, 1) {
-				t.Errorf("generation %d transaction %q: want 1, %q", c.Generation, c.TransactionID, TransactionID(evDB, 7, 1))
+			if c.Generation != 1 || c.TransactionID != TransactionID(testInst, 7, 1) {
+				t.Errorf("generation %d transaction %q: want 1, %q", c.Generation, c.TransactionID, TransactionID(testInst, 7, 1))
 			}
 			if c.Subject != "MED1: Lecture" || c.SentHashes != evWant().Spec.FieldHashes() || c.ContentHash != evWant().Spec.Hash() {
 				t.Errorf("create %+v", c)
@@ -189,7 +190,7 @@ func TestPlanEvents(t *testing.T) {
 				}
 			}},
 		{name: "intent, found by marker: adopted, not created", rec: &EventRecord{EventID: 7, CourseID: 3, State: EventStateIntent,
-			Generation: 1, TransactionID: TransactionID(evDB, 7, 1), SentHashes: evWant().Spec.FieldHashes()}, meeting: ptrOf(evMeeting()),
+			Generation: 1, TransactionID: TransactionID(testInst, 7, 1), SentHashes: evWant().Spec.FieldHashes()}, meeting: ptrOf(evMeeting()),
 			actions: "fetch_event,publish_link", check: func(t *testing.T, p Plan) {
 				f := action(t, p, KindFetchEvent).Event
 				if f.GraphEventID != "g7" || f.JoinURL != "https://join/7" || f.SentHashes != evWant().Spec.FieldHashes() {
@@ -217,7 +218,7 @@ func TestPlanEvents(t *testing.T) {
 			return &r
 		}(), link: ptrOf(evLink()), actions: "create_event,publish_link", check: func(t *testing.T, p Plan) {
 			c := action(t, p, KindCreateEvent).Event
-			if c.Generation != 2 || c.TransactionID != TransactionID(evDB, 7, 2) || c.TransactionID == TransactionID(evDB, 7, 1) {
+			if c.Generation != 2 || c.TransactionID != TransactionID(testInst, 7, 2) || c.TransactionID == TransactionID(testInst, 7, 1) {
 				t.Errorf("create %+v: generation 2 with its own transactionId", c)
 			}
 			if l := action(t, p, KindPublishLink).Event; l.ElinkID != 70 {
@@ -322,7 +323,7 @@ func TestPlanEvents(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in := EventsInput{Now: evNow, Database: evDB, WindowMinutes: 10, AllowLongEvents: tc.allowLong,
+			in := EventsInput{Now: evNow, Installation: testInst, WindowMinutes: 10, AllowLongEvents: tc.allowLong,
 				Records: map[int]EventRecord{}, Meetings: map[int]Meeting{}, Links: map[int]Link{},
 				Guards: testGuards, LiveByCourse: map[int]int{3: 1}, LiveTotal: 1}
 			if tc.window != 0 {
@@ -369,7 +370,7 @@ func TestPlanEvents(t *testing.T) {
 // Each event's actions are planned whatever the others hold, and the plan
 // lists creations before changes and removals.
 func TestPlanEventsSeveral(t *testing.T) {
-	in := EventsInput{Now: evNow, Database: evDB, WindowMinutes: 10, Records: map[int]EventRecord{}, Meetings: map[int]Meeting{}, Links: map[int]Link{},
+	in := EventsInput{Now: evNow, Installation: testInst, WindowMinutes: 10, Records: map[int]EventRecord{}, Meetings: map[int]Meeting{}, Links: map[int]Link{},
 		Guards: testGuards, LiveByCourse: map[int]int{3: 1}, LiveTotal: 1}
 	for _, id := range []int{9, 8} {
 		w := evWant()
@@ -402,13 +403,13 @@ func TestEventActionOrder(t *testing.T) {
 }
 
 func TestTransactionID(t *testing.T) {
-	a := TransactionID("entrada", 5012, 1)
-	if a != TransactionID("entrada", 5012, 1) {
+	a := TransactionID("k7q2m9xd", 5012, 1)
+	if a != TransactionID("k7q2m9xd", 5012, 1) {
 		t.Error("the same event and generation must give the same transactionId")
 	}
-	for _, other := range []string{TransactionID("entrada", 5012, 2), TransactionID("entrada_staging", 5012, 1), TransactionID("entrada", 5013, 1)} {
+	for _, other := range []string{TransactionID("k7q2m9xd", 5012, 2), TransactionID("b3c4d5e6", 5012, 1), TransactionID("k7q2m9xd", 5013, 1)} {
 		if other == a {
-			t.Errorf("%s repeats for another generation, database or event", other)
+			t.Errorf("%s repeats for another generation, installation or event", other)
 		}
 	}
 	if len(a) != 36 || strings.Count(a, "-") != 4 {
@@ -417,19 +418,59 @@ func TestTransactionID(t *testing.T) {
 }
 
 func TestMarker(t *testing.T) {
-	v := MarkerValue("entrada", 5012)
-	if id, ok := ParseMarker("entrada", v); !ok || id != 5012 {
-		t.Errorf("ParseMarker(%q) = %d, %v", v, id, ok)
+	v := MarkerValue("k7q2m9xd", 5012)
+	if m, ok := ParseMarker(v); !ok || m != (Marker{Installation: "k7q2m9xd", EventID: 5012}) {
+		t.Errorf("ParseMarker(%q) = %+v, %v", v, m, ok)
 	}
-	for _, bad := range []struct{ db, value string }{
-		{"entrada_staging", v}, // another database's meeting: never adopted
-		{"entrada", "elentra-teams/entrada/event/12x"},
-		{"entrada", "elentra-teams/entrada/event/0"},
-		{"entrada", "elentra-teams/entrada/event/012"},
-		{"entrada", "something else"},
+	// the marker of the meetings made before installation ids
+	if m, ok := ParseMarker("elentra-teams/entrada/event/5012"); !ok || m != (Marker{Database: "entrada", EventID: 5012}) {
+		t.Errorf("an older marker: %+v, %v", m, ok)
+	}
+	for _, bad := range []string{
+		"elentra-teams:k7q2m9xd/event/12x",
+		"elentra-teams:k7q2m9xd/event/0",
+		"elentra-teams:k7q2m9xd/event/012",
+		"elentra-teams:K7Q2/event/1",
+		"elentra-teams:/event/1",
+		"elentra-teams:a/b/event/1",
+		"elentra-teams/entrada/event/-1",
+		"elentra-teams//event/1",
+		"elentra-teams/a/b/event/1",
+		"something else",
 	} {
-		if id, ok := ParseMarker(bad.db, bad.value); ok {
-			t.Errorf("ParseMarker(%q, %q) = %d: want no match", bad.db, bad.value, id)
+		if m, ok := ParseMarker(bad); ok {
+			t.Errorf("ParseMarker(%q) = %+v: want no match", bad, m)
 		}
 	}
+}
+
+// FuzzParseMarker: whatever a calendar holds in the marker property, a
+// marker is read only when it is exactly one the tool writes (or wrote
+// before installation ids), so no other value is taken for this tool's.
+func FuzzParseMarker(f *testing.F) {
+	f.Add(MarkerValue("k7q2m9xd", 5012))
+	f.Add("elentra-teams/entrada/event/5012")
+	f.Add("elentra-teams:k7q2m9xd/event/5012/event/1")
+	f.Add("elentra-teams/entrada/event/+5")
+	f.Fuzz(func(t *testing.T, value string) {
+		m, ok := ParseMarker(value)
+		if !ok {
+			return
+		}
+		if m.EventID <= 0 {
+			t.Fatalf("%q: event %d", value, m.EventID)
+		}
+		var again string
+		switch {
+		case m.Installation != "" && m.Database == "":
+			again = MarkerValue(m.Installation, m.EventID)
+		case m.Installation == "" && m.Database != "":
+			again = fmt.Sprintf("elentra-teams/%s/event/%d", m.Database, m.EventID)
+		default:
+			t.Fatalf("%q: %+v names both or neither", value, m)
+		}
+		if again != value {
+			t.Fatalf("%q read as %+v, which writes %q", value, m, again)
+		}
+	})
 }

@@ -16,7 +16,7 @@ var testGuards = Guards{TeamRemovalPercent: 30, CourseCancelPercent: 30,
 // link; the events in gone are deleted in Elentra, those in off are
 // switched off by an admin.
 func cancelInput(n int, gone, off []int, liveTotal int) EventsInput {
-	in := EventsInput{Now: evNow, Database: evDB, WindowMinutes: 10, Records: map[int]EventRecord{}, Meetings: map[int]Meeting{},
+	in := EventsInput{Now: evNow, Installation: testInst, WindowMinutes: 10, Records: map[int]EventRecord{}, Meetings: map[int]Meeting{},
 		Links: map[int]Link{}, Guards: testGuards, LiveByCourse: map[int]int{3: n}, LiveTotal: liveTotal}
 	isIn := func(id int, ids []int) bool {
 		for _, x := range ids {

@@ -256,13 +256,14 @@ func truncateRunes(s string, n int) string {
 const DefaultGroupPrefix = "elentra"
 
 // MailNickname is the deterministic nickname of a course's group, from the
-// group prefix (sync.group_prefix: an installation sharing its tenant with
-// another, such as staging beside production, must use its own), the
-// organisation and course ids (so it is found again after any crash) and a
-// readable part from the course code. Graph allows at most 64 ASCII
-// characters without @ () \ [] " ; : <> , space (and . / ' are best avoided).
-func MailNickname(groupPrefix string, organisationID, courseID int, code string) string {
-	prefix := NicknameKey(groupPrefix, organisationID, courseID)
+// group prefix (sync.group_prefix), the installation's id (so that two
+// installations sharing a tenant, such as staging beside production, never
+// find each other's groups), the organisation and course ids (so it is
+// found again after any crash) and a readable part from the course code.
+// Graph allows at most 64 ASCII characters without @ () \ [] " ; : <> ,
+// space (and . / ' are best avoided).
+func MailNickname(groupPrefix, inst string, organisationID, courseID int, code string) string {
+	prefix := NicknameKey(groupPrefix, inst, organisationID, courseID)
 	readable := SanitizeNickname(code)
 	if readable == "" {
 		return prefix
@@ -275,14 +276,38 @@ func MailNickname(groupPrefix string, organisationID, courseID int, code string)
 }
 
 // NicknameKey is the part of a course's nickname that never changes: prefix,
-// organisation and course ids. The readable code after it follows the course
-// code at creation, which may change later, so groups are found again by the
-// key (and a naming policy's prefix or suffix around the whole).
-func NicknameKey(groupPrefix string, organisationID, courseID int) string {
+// installation, organisation and course ids. The readable code after it
+// follows the course code at creation, which may change later, so groups
+// are found again by the key (and a naming policy's prefix or suffix around
+// the whole). An empty inst gives the key of the groups made before
+// installations existed.
+func NicknameKey(groupPrefix, inst string, organisationID, courseID int) string {
 	if groupPrefix == "" {
 		groupPrefix = DefaultGroupPrefix
 	}
-	return fmt.Sprintf("%s-o%d-c%d", groupPrefix, organisationID, courseID)
+	if inst == "" {
+		return fmt.Sprintf("%s-o%d-c%d", groupPrefix, organisationID, courseID)
+	}
+	return fmt.Sprintf("%s-%s-o%d-c%d", groupPrefix, inst, organisationID, courseID)
+}
+
+// NicknameKeyOf finds a course's key in a nickname the tool made (as
+// recorded with an intent): what comes up to -o<org>-c<course>, so that the
+// group a run meant to create is looked up by the key it was made with,
+// whatever form the key had then.
+func NicknameKeyOf(nickname string, organisationID, courseID int) (string, bool) {
+	ids := fmt.Sprintf("-o%d-c%d", organisationID, courseID)
+	for from := 0; ; {
+		i := strings.Index(nickname[from:], ids)
+		if i < 0 {
+			return "", false
+		}
+		end := from + i + len(ids)
+		if from+i > 0 && (end == len(nickname) || nickname[end] == '-') {
+			return nickname[:end], true
+		}
+		from = from + i + 1
+	}
 }
 
 // SanitizeNickname keeps the characters a mailNickname may hold: accents are

@@ -9,7 +9,7 @@ const admin = "aaaaaaaa-0000-0000-0000-000000000001"
 
 func course(id int) Course {
 	return Course{CourseID: id, OrganisationID: 1, Code: "MED1", Name: "Anatomy", Exists: true, Active: true, CurrentPeriod: true,
-		Enabled: true, DisplayName: "MED1 Anatomy", Description: "Bones", MailNickname: MailNickname("", 1, id, "MED1"),
+		Enabled: true, DisplayName: "MED1 Anatomy", Description: "Bones", MailNickname: MailNickname("", testInst, 1, id, "MED1"),
 		OwnerIDs: []string{"owner-1"}}
 }
 
@@ -51,7 +51,7 @@ func TestPlanTeams(t *testing.T) {
 	}{
 		{name: "new course gets a Team", actions: "create_team", check: func(t *testing.T, p Plan) {
 			a := p.Actions[0]
-			if a.GroupID != "" || a.MailNickname != "elentra-o1-c7-med1" || a.DisplayName != "MED1 Anatomy" {
+			if a.GroupID != "" || a.MailNickname != "elentra-"+testInst+"-o1-c7-med1" || a.DisplayName != "MED1 Anatomy" {
 				t.Errorf("action %+v", a)
 			}
 			if len(a.OwnerIDs) != 2 || a.OwnerIDs[0] != admin || a.OwnerIDs[1] != "owner-1" {
@@ -154,25 +154,55 @@ func TestCreationOwnersCapped(t *testing.T) {
 }
 
 func TestMailNickname(t *testing.T) {
+	key := "elentra-k7q2m9xd-o1-c42"
 	cases := map[string]string{
-		"MED 101":                "elentra-o1-c42-med-101",
-		"Anat./Phys. (I)":        "elentra-o1-c42-anat-phys-i",
-		"Été@Zoë's \"quoted\"":   "elentra-o1-c42-ete-zoe-s-quoted",
-		"":                       "elentra-o1-c42",
-		"日本語":                    "elentra-o1-c42",
-		strings.Repeat("X", 100): "elentra-o1-c42-" + strings.Repeat("x", 64-len("elentra-o1-c42-")),
+		"MED 101":                key + "-med-101",
+		"Anat./Phys. (I)":        key + "-anat-phys-i",
+		"Été@Zoë's \"quoted\"":   key + "-ete-zoe-s-quoted",
+		"":                       key,
+		"日本語":                    key,
+		strings.Repeat("X", 100): key + "-" + strings.Repeat("x", 64-len(key+"-")),
 	}
 	for code, want := range cases {
-		if got := MailNickname("elentra", 1, 42, code); got != want {
+		if got := MailNickname("elentra", "k7q2m9xd", 1, 42, code); got != want {
 			t.Errorf("MailNickname(%q) = %q, want %q", code, got, want)
 		}
 	}
 	// two courses never share a nickname, whatever their codes
-	if MailNickname("", 1, 4, "2-X") == MailNickname("", 1, 42, "X") {
+	if MailNickname("", testInst, 1, 4, "2-X") == MailNickname("", testInst, 1, 42, "X") {
 		t.Error("nicknames collide")
 	}
-	if MailNickname("elentra-staging", 1, 42, "X") == MailNickname("elentra", 1, 42, "X") {
+	// nor two installations sharing a tenant, whatever their prefixes
+	if MailNickname("elentra", "k7q2m9xd", 1, 42, "X") == MailNickname("elentra", "b3c4d5e6", 1, 42, "X") {
+		t.Error("two installations' nicknames collide")
+	}
+	if MailNickname("elentra-staging", testInst, 1, 42, "X") == MailNickname("elentra", testInst, 1, 42, "X") {
 		t.Error("nicknames collide")
+	}
+	// the groups made before installation ids
+	if got := MailNickname("elentra", "", 1, 42, "MED 101"); got != "elentra-o1-c42-med-101" {
+		t.Errorf("the key of the groups made before installations: %q", got)
+	}
+}
+
+// A group a run meant to make is looked up by the key it was meant with.
+func TestNicknameKeyOf(t *testing.T) {
+	for _, tc := range []struct {
+		nick, want string
+		ok         bool
+	}{
+		{"elentra-o1-c42-med-101", "elentra-o1-c42", true},
+		{"elentra-k7q2m9xd-o1-c42-med-101", "elentra-k7q2m9xd-o1-c42", true},
+		{"elentra-k7q2m9xd-o1-c42", "elentra-k7q2m9xd-o1-c42", true},
+		{"med-o1-c420-x-o1-c42-y", "med-o1-c420-x-o1-c42", true},
+		{"elentra-o1-c420-med", "", false},
+		{"-o1-c42", "", false},
+		{"elentra-o2-c42-med", "", false},
+	} {
+		got, ok := NicknameKeyOf(tc.nick, 1, 42)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("NicknameKeyOf(%q) = %q, %v; want %q, %v", tc.nick, got, ok, tc.want, tc.ok)
+		}
 	}
 }
 
@@ -185,7 +215,7 @@ func FuzzMailNickname(f *testing.F) {
 		if org < 0 || id < 0 {
 			return
 		}
-		n := MailNickname("", org, id, code)
+		n := MailNickname("", testInst, org, id, code)
 		if len(n) > 64 {
 			t.Fatalf("%q longer than 64", n)
 		}
@@ -194,7 +224,7 @@ func FuzzMailNickname(f *testing.F) {
 				t.Fatalf("%q holds %q", n, r)
 			}
 		}
-		prefix := MailNickname("", org, id, "")
+		prefix := MailNickname("", testInst, org, id, "")
 		if len(prefix) <= 64 && !strings.HasPrefix(n, prefix[:min(len(prefix), len(n))]) {
 			t.Fatalf("%q lost its prefix %q", n, prefix)
 		}

@@ -170,19 +170,20 @@ func (s *Store) RecordEventIntents(ctx context.Context, intents []EventIntent, n
 		var b strings.Builder
 		args := make([]any, 0, n*12)
 		b.WriteString(`INSERT INTO ` + s.db.Table(EventsTable) + ` (event_id, course_id, start, finish, mailbox, generation,
-			transaction_id, sent_hashes, content_hash, state, intent_at, created_at, updated_at) VALUES `)
+			transaction_id, sent_hashes, content_hash, state, intent_at, installation_id, created_at, updated_at) VALUES `)
 		for i, in := range intents[:n] {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 			args = append(args, in.EventID, in.CourseID, nullEpoch(in.Start), nullEpoch(in.Finish), nullString(in.Mailbox), in.Generation,
-				in.TransactionID, in.SentHashes, in.ContentHash, reconcile.EventStateIntent, now, now, now)
+				in.TransactionID, in.SentHashes, in.ContentHash, reconcile.EventStateIntent, now, nullString(s.installation), now, now)
 		}
 		b.WriteString(` ON DUPLICATE KEY UPDATE course_id = VALUES(course_id), start = VALUES(start), finish = VALUES(finish),
 			mailbox = VALUES(mailbox), generation = VALUES(generation), transaction_id = VALUES(transaction_id),
 			sent_hashes = VALUES(sent_hashes), content_hash = VALUES(content_hash), state = VALUES(state),
-			graph_event_id = NULL, join_url = NULL, intent_at = VALUES(intent_at), updated_at = VALUES(updated_at)`)
+			graph_event_id = NULL, join_url = NULL, intent_at = VALUES(intent_at), installation_id = VALUES(installation_id),
+			updated_at = VALUES(updated_at)`)
 		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("record the intent to create meetings: %w", err)
 		}
@@ -215,15 +216,15 @@ func (s *Store) RecordMeeting(ctx context.Context, m MeetingResult, now time.Tim
 		state = reconcile.EventStateCreated
 	}
 	_, err := s.db.Exec(ctx, `INSERT INTO `+s.db.Table(EventsTable)+` (event_id, course_id, start, finish, mailbox, graph_event_id,
-			join_url, sent_hashes, content_hash, state, last_synced_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			join_url, sent_hashes, content_hash, state, last_synced_at, installation_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON DUPLICATE KEY UPDATE course_id = VALUES(course_id), start = VALUES(start), finish = VALUES(finish),
 			mailbox = VALUES(mailbox), graph_event_id = VALUES(graph_event_id), join_url = VALUES(join_url),
 			sent_hashes = COALESCE(VALUES(sent_hashes), sent_hashes), content_hash = COALESCE(VALUES(content_hash), content_hash),
-			state = VALUES(state), last_synced_at = VALUES(last_synced_at), last_error = NULL, last_error_at = NULL,
-			updated_at = VALUES(updated_at)`,
+			state = VALUES(state), last_synced_at = VALUES(last_synced_at), installation_id = VALUES(installation_id),
+			last_error = NULL, last_error_at = NULL, updated_at = VALUES(updated_at)`,
 		m.EventID, m.CourseID, nullEpoch(m.Start), nullEpoch(m.Finish), nullString(m.Mailbox), m.GraphEventID,
-		nullString(m.JoinURL), nullString(m.SentHashes), nullString(m.ContentHash), state, now, now, now)
+		nullString(m.JoinURL), nullString(m.SentHashes), nullString(m.ContentHash), state, now, nullString(s.installation), now, now)
 	if err != nil {
 		return fmt.Errorf("record the meeting of event %d: %w", m.EventID, err)
 	}

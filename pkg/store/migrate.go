@@ -141,7 +141,11 @@ func MigrateAt(ctx context.Context, db *elentra.DB, now time.Time) (applied []Mi
 	}
 	for _, m := range pending {
 		for i, s := range m.Statements {
-			if _, err := db.Exec(ctx, qualifyDDL(db, s)); err != nil {
+			// A column or index that exists already was added by this
+			// migration before a crash cut it short: MySQL has no ADD
+			// COLUMN IF NOT EXISTS (MariaDB has), so that error is the
+			// "already done".
+			if _, err := db.Exec(ctx, qualifyDDL(db, s)); err != nil && !elentra.IsAlreadyThere(err) {
 				return applied, fmt.Errorf("migration %04d %s, statement %d: %w", m.Version, m.Description, i+1, err)
 			}
 		}
@@ -150,6 +154,9 @@ func MigrateAt(ctx context.Context, db *elentra.DB, now time.Time) (applied []Mi
 			return applied, fmt.Errorf("record migration %04d: %w", m.Version, err)
 		}
 		applied = append(applied, m)
+	}
+	if _, err := ensureInstallation(ctx, db, now); err != nil {
+		return applied, err
 	}
 	return applied, nil
 }

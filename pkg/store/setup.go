@@ -196,7 +196,7 @@ func (p *SetupPlan) note(format string, args ...any) {
 // by its migration.
 func planMigrations(ctx context.Context, db *elentra.DB) ([]Statement, error) {
 	pending, err := Pending(ctx, db)
-	if err != nil || len(pending) == 0 {
+	if err != nil {
 		return nil, err
 	}
 	ok, err := db.HasTable(ctx, db.Name(), VersionTable)
@@ -216,6 +216,20 @@ func planMigrations(ctx context.Context, db *elentra.DB) ([]Statement, error) {
 			SQL:  `INSERT INTO ` + db.Table(VersionTable) + ` (version, description, applied_at) VALUES (?, ?, UTC_TIMESTAMP())`,
 			Args: []any{m.Version, m.Description}})
 	}
+	inst, err := ReadInstallation(ctx, db)
+	if err != nil || inst != nil {
+		return out, err
+	}
+	// Migrate makes the installation last (ensureInstallation), with a
+	// random id: shown here as it will run.
+	here, err := ReadServerIdentity(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, Statement{Description: "create this installation's id, bound to " + here.String(), Migration: true,
+		SQL: `INSERT INTO ` + db.Table(InstallationTable) + ` (id, installation_id, database_name, server_uuid, server_hostname, server_port,
+  server_datadir, created_at, bound_at) VALUES (1, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP())`,
+		Args: []any{"(8 random characters)", here.Database, nullString(here.UUID), nullString(here.Hostname), here.Port, nullString(here.DataDir)}})
 	return out, nil
 }
 

@@ -17,6 +17,9 @@ import (
 // Store reads and writes the tool's tables through an Elentra DB.
 type Store struct {
 	db *elentra.DB
+	// installation is the id the mappings it records are marked with
+	// (CheckInstallation sets it); "" marks nothing.
+	installation string
 }
 
 // New returns a Store over db.

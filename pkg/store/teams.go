@@ -93,18 +93,19 @@ func (s *Store) RecordTeamIntents(ctx context.Context, intents []TeamIntent, now
 		n := min(len(intents), 1000)
 		var b strings.Builder
 		args := make([]any, 0, n*5)
-		b.WriteString(`INSERT INTO ` + s.db.Table(CoursesTable) + ` (course_id, mail_nickname, state, intent_at, created_at, updated_at) VALUES `)
+		b.WriteString(`INSERT INTO ` + s.db.Table(CoursesTable) + ` (course_id, mail_nickname, state, intent_at, installation_id, created_at, updated_at) VALUES `)
 		for i, in := range intents[:n] {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(`(?, ?, 'group_intent', ?, ?, ?)`)
-			args = append(args, in.CourseID, in.MailNickname, now, now, now)
+			b.WriteString(`(?, ?, 'group_intent', ?, ?, ?, ?)`)
+			args = append(args, in.CourseID, in.MailNickname, now, nullString(s.installation), now, now)
 		}
 		b.WriteString(` ON DUPLICATE KEY UPDATE
 			state = IF(group_id IS NULL OR group_id = '', 'group_intent', state),
 			mail_nickname = IF(group_id IS NULL OR group_id = '', VALUES(mail_nickname), mail_nickname),
 			intent_at = IF(group_id IS NULL OR group_id = '', VALUES(intent_at), intent_at),
+			installation_id = IF(group_id IS NULL OR group_id = '', VALUES(installation_id), installation_id),
 			updated_at = VALUES(updated_at)`)
 		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("record the intent to create groups: %w", err)
@@ -136,15 +137,15 @@ func (s *Store) RecordGroup(ctx context.Context, courseID int, g GroupResult, no
 	}
 	_, err := s.db.Exec(ctx, `INSERT INTO `+s.db.Table(CoursesTable)+`
 		(course_id, group_id, graph_mail_nickname, graph_display_name, display_name, description_hash, state, team_created_at,
-		 last_synced_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		 last_synced_at, installation_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON DUPLICATE KEY UPDATE group_id = VALUES(group_id), graph_mail_nickname = VALUES(graph_mail_nickname),
 			graph_display_name = VALUES(graph_display_name), display_name = VALUES(display_name),
 			description_hash = VALUES(description_hash), state = VALUES(state),
 			team_created_at = COALESCE(team_created_at, VALUES(team_created_at)), last_synced_at = VALUES(last_synced_at),
-			last_error = NULL, last_error_at = NULL, updated_at = VALUES(updated_at)`,
+			installation_id = VALUES(installation_id), last_error = NULL, last_error_at = NULL, updated_at = VALUES(updated_at)`,
 		courseID, g.GroupID, nullString(g.GraphMailNickname), nullString(g.GraphDisplayName), nullString(g.DisplayName),
-		nullString(g.DescriptionHash), state, created, now, now, now)
+		nullString(g.DescriptionHash), state, created, now, nullString(s.installation), now, now)
 	if err != nil {
 		return fmt.Errorf("record the group of course %d: %w", courseID, err)
 	}
@@ -265,16 +266,16 @@ func (s *Store) RecordMembers(ctx context.Context, recs []MemberRecord, now time
 		n := min(len(recs), 1000)
 		var b strings.Builder
 		args := make([]any, 0, n*6)
-		b.WriteString(`INSERT INTO ` + s.db.Table(MembershipsTable) + ` (course_id, object_id, proxy_id, role, added_by_tool, added_at, updated_at) VALUES `)
+		b.WriteString(`INSERT INTO ` + s.db.Table(MembershipsTable) + ` (course_id, object_id, proxy_id, role, added_by_tool, installation_id, added_at, updated_at) VALUES `)
 		for i, r := range recs[:n] {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(`(?, ?, ?, ?, 1, ?, ?)`)
-			args = append(args, r.CourseID, strings.ToLower(r.ObjectID), sql.NullInt64{Int64: int64(r.ProxyID), Valid: r.ProxyID != 0}, r.Role, now, now)
+			b.WriteString(`(?, ?, ?, ?, 1, ?, ?, ?)`)
+			args = append(args, r.CourseID, strings.ToLower(r.ObjectID), sql.NullInt64{Int64: int64(r.ProxyID), Valid: r.ProxyID != 0}, r.Role, nullString(s.installation), now, now)
 		}
 		b.WriteString(` ON DUPLICATE KEY UPDATE role = VALUES(role), proxy_id = COALESCE(VALUES(proxy_id), proxy_id),
-			added_by_tool = 1, updated_at = VALUES(updated_at)`)
+			added_by_tool = 1, installation_id = VALUES(installation_id), updated_at = VALUES(updated_at)`)
 		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("record memberships: %w", err)
 		}

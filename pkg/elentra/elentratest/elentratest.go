@@ -75,13 +75,35 @@ type TestDB struct {
 	Root *sqlx.DB
 	// Name and AuthName are the two schemas (et_<rand>, et_<rand>_auth).
 	Name, AuthName string
+	// Embedded says the server is an in-process one (it loses concurrent
+	// writes from different connections: run syncs one at a time).
+	Embedded bool
 }
 
 // Option changes what New prepares.
 type Option func(*options)
 
 type options struct {
-	setup []func(ctx context.Context, db *elentra.DB) error
+	setup  []func(ctx context.Context, db *elentra.DB) error
+	name   string
+	second bool
+}
+
+// WithName names the main schema (the auth schema is name + "_auth")
+// instead of a random name: the same name on two servers, as staging and
+// production usually have.
+func WithName(name string) Option {
+	return func(o *options) { o.name = name }
+}
+
+// OnSecondServer puts the databases on a second server: an embedded one
+// of its own, whatever ELENTRA_TEAMS_TEST_DSN says, so that a test can
+// hold two installations of the same database name, or restore one
+// server's dump on another. Two embedded servers in one process answer
+// the same @@server_uuid and @@port; only a real server beside an
+// embedded one differ as two machines do (RequireRealServer).
+func OnSecondServer() Option {
+	return func(o *options) { o.second = true }
 }
 
 // WithSetup runs fn on the fresh databases before New returns, e.g.
@@ -102,11 +124,17 @@ func New(t testing.TB, opts ...Option) *TestDB {
 	defer cancel()
 
 	server, err := serverConfig()
+	if o.second {
+		server, err = secondServerConfig()
+	}
 	if err != nil {
 		t.Fatalf("test database server: %v", err)
 	}
 	name := "et_" + randomSuffix(t)
-	tdb := &TestDB{Name: name, AuthName: name + "_auth"}
+	if o.name != "" {
+		name = o.name
+	}
+	tdb := &TestDB{Name: name, AuthName: name + "_auth", Embedded: isEmbedded(server)}
 
 	admin, err := openPool(server, "")
 	if err != nil {
@@ -182,6 +210,28 @@ var (
 	embeddedErr  error
 )
 
+var (
+	secondOnce sync.Once
+	secondDSN  string
+	secondErr  error
+)
+
+// secondServerConfig is an embedded server of its own (OnSecondServer).
+func secondServerConfig() (*mysql.Config, error) {
+	secondOnce.Do(func() {
+		secondDSN, _, secondErr = embedded.Start(context.Background())
+	})
+	if secondErr != nil {
+		return nil, secondErr
+	}
+	cfg, err := mysql.ParseDSN(secondDSN)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DBName = ""
+	return cfg, nil
+}
+
 // serverConfig returns the server to use, with no database selected.
 func serverConfig() (*mysql.Config, error) {
 	dsn := os.Getenv(EnvDSN)
@@ -214,7 +264,7 @@ func openPool(server *mysql.Config, dbName string) (*sqlx.DB, error) {
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}
-	cfg.Params["sql_mode"] = "'" + sessionSQLMode() + "'"
+	cfg.Params["sql_mode"] = "'" + sessionSQLMode(server) + "'"
 	cfg.Params["charset"] = "utf8mb4"
 	x, err := sqlx.Open("mysql", cfg.FormatDSN())
 	if err != nil {
@@ -229,11 +279,21 @@ func openPool(server *mysql.Config, dbName string) (*sqlx.DB, error) {
 
 // sessionSQLMode is StrictSQLMode where the server knows all of it; the
 // embedded engine rejects NO_AUTO_CREATE_USER (removed in MySQL 8).
-func sessionSQLMode() string {
-	if Real() {
+func sessionSQLMode(server *mysql.Config) string {
+	if !isEmbedded(server) {
 		return StrictSQLMode
 	}
 	return "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+}
+
+// isEmbedded reports whether server is one of the in-process servers.
+func isEmbedded(server *mysql.Config) bool {
+	for _, dsn := range []string{embeddedDSN, secondDSN} {
+		if c, err := mysql.ParseDSN(dsn); dsn != "" && err == nil && c.Addr == server.Addr {
+			return true
+		}
+	}
+	return false
 }
 
 // loadSchema runs ddl in schema on one connection, with the sql_mode of
