@@ -134,7 +134,9 @@ type Certificate struct {
 // LoadCertificate reads a PEM file with a CERTIFICATE block and an RSA key
 // (PKCS#1 or PKCS#8).
 func LoadCertificate(path string) (*Certificate, error) {
-	data, err := os.ReadFile(path)
+	// A regular file, and no larger than a secret file may be: a
+	// certificate with its key is a few KiB.
+	data, err := config.ReadFile(path, config.MaxSecretFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %v", path, unwrapPath(err))
 	}

@@ -92,3 +92,19 @@ func TestAppTokenSource(t *testing.T) {
 		t.Errorf("a wrong secret: %v", err)
 	}
 }
+
+// The client certificate file is read as every input file is: a regular
+// file, up to a limit (a device would never end, a huge file would take the
+// machine's memory).
+func TestLoadCertificateIsBounded(t *testing.T) {
+	if _, err := LoadCertificate("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("/dev/zero: %v", err)
+	}
+	big := filepath.Join(t.TempDir(), "big.pem")
+	if err := os.WriteFile(big, make([]byte, config.MaxSecretFileSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCertificate(big); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("a file over the limit: %v", err)
+	}
+}

@@ -120,7 +120,7 @@ func Authorize(ctx context.Context, o AuthorizeOptions) (*AuthorizeResult, error
 	}
 
 	if tok.RefreshToken == "" {
-		return nil, errors.New("Microsoft returned no refresh token (offline_access was not granted), so cron could not keep the sign-in alive; add offline_access to the app's permissions and run authorize again")
+		return nil, errors.New("no refresh token came back from Microsoft (offline_access was not granted), so cron could not keep the sign-in alive; add offline_access to the app's permissions and run authorize again")
 	}
 	now := o.Now()
 	t := &Token{OAuth: tok, Scopes: res.Scopes, AccountObjectID: me.ID, AccountUPN: me.UserPrincipalName,
@@ -269,7 +269,7 @@ func (o *AuthorizeOptions) pickZone(matching []string) (string, error) {
 			fmt.Fprintf(o.Err, "Outlook time zone: %s (Elentra's; choose another with --timezone)\n", elentra)
 			return elentra, nil
 		}
-		return "", fmt.Errorf("Elentra's time zone %s is not one the account's Outlook lists; give one with the same offsets with --timezone (candidates: %s)",
+		return "", fmt.Errorf("the account's Outlook does not list Elentra's time zone %s; give one with the same offsets with --timezone (candidates: %s)",
 			elentra, strings.Join(firstN(matching, 8), ", "))
 	}
 	if len(matching) == 0 {

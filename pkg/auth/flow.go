@@ -150,9 +150,9 @@ func exchangeError(ce error) error {
 			return fmt.Errorf("the authorization code expired (AADSTS70008); run authorize again and paste the address within a few minutes")
 		}
 		if re.Fix != "" {
-			return fmt.Errorf("Microsoft refused the code (AADSTS%d): %s; %s", re.AADSTS, re.Meaning, re.Fix)
+			return fmt.Errorf("the code was refused by Microsoft (AADSTS%d): %s; %s", re.AADSTS, re.Meaning, re.Fix)
 		}
-		return fmt.Errorf("Microsoft refused the code (%s, AADSTS%d): %s; run authorize again", re.Code, re.AADSTS, re.Meaning)
+		return fmt.Errorf("the code was refused by Microsoft (%s, AADSTS%d): %s; run authorize again", re.Code, re.AADSTS, re.Meaning)
 	}
 	return ce
 }

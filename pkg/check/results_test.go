@@ -225,7 +225,7 @@ func TestClientSecretThatIsAGUIDWarns(t *testing.T) {
 	} {
 		cfg := config.Defaults()
 		cfg.Microsoft.ClientSecret = tt.secret
-		if r := checkClientSecret(nil, &Env{Config: &cfg}); r.Status != tt.status {
+		if r := checkClientSecret(context.Background(), &Env{Config: &cfg}); r.Status != tt.status {
 			t.Errorf("secret %q: %s %q, want %s", tt.secret, r.Status, r.Message, tt.status)
 		} else if strings.Contains(r.Message, tt.secret) && tt.secret != "" {
 			t.Errorf("the message shows the secret: %q", r.Message)

@@ -47,14 +47,3 @@ func addSyncFlags(c *cobra.Command, s *syncFlags, withEvents bool) {
 	c.Flags().BoolVar(&s.force, "force", false, "turn the guards off: with --course or --event, or at a terminal after confirming what they held")
 	c.Flags().BoolVarP(&s.quiet, "quiet", "q", false, "print only what failed (for cron)")
 }
-
-// stub returns a RunE that loads and validates the configuration the command
-// needs, then says the command is not there yet.
-func stub(f *Factory, needs config.Need) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		if _, err := f.Config(needs); err != nil {
-			return err
-		}
-		return errNotImplemented(cmd.CommandPath())
-	}
-}

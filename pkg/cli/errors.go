@@ -67,11 +67,6 @@ func isAuthError(err error) bool {
 	return errors.As(err, &na) || errors.As(err, &re) || errors.Is(err, auth.ErrUndecryptable)
 }
 
-// errNotImplemented is what commands return until their issue lands.
-func errNotImplemented(name string) error {
-	return fmt.Errorf("%s is not implemented yet", name)
-}
-
 // exitCode is the one place that maps an error to the process exit code. The
 // second result says whether to print the error (silent errors have already
 // said everything), the third whether to show usage.

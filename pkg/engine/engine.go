@@ -72,6 +72,11 @@ type Env struct {
 
 	// LockCheckInterval is how often the run lock's connection is checked.
 	LockCheckInterval time.Duration
+	// ReplicationDelay is the wait between looks for an object Microsoft
+	// has made but not yet lists (default 10 s, Microsoft's advice);
+	// Sleep waits (default time's, cut short by ctx): tests inject both.
+	ReplicationDelay time.Duration
+	Sleep            func(ctx context.Context, d time.Duration) error
 
 	// Progress, when set, is told how far a step's apply is (the command
 	// layer draws a progress bar with it when stderr is a terminal).
@@ -626,6 +631,21 @@ func (b *budget) report(r *Report) {
 	r.note(reconcile.Finding{Kind: "max_actions", Severity: reconcile.Warning,
 		Message: fmt.Sprintf("sync.max_actions (%d) reached: %d changes are left for the next run", b.max, b.deferred),
 		Fix:     "if these changes are expected (a first sync of a large school), raise sync.max_actions or let the next runs finish them"})
+}
+
+// sleep waits d, or until ctx is done.
+func (env *Env) sleep(ctx context.Context, d time.Duration) error {
+	if env.Sleep != nil {
+		return env.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 // guards are the configuration's guards on the writes a student notices.

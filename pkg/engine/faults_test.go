@@ -513,8 +513,7 @@ func TestFailedLookupIsNotRemembered(t *testing.T) {
 		t.Errorf("user %d's failed look-up was recorded as %q", id, r.MatchStatus)
 	}
 	h.sim.SetFaults(graphsim.Faults{})
-	rep, err = engine.Run(context.Background(), h.env(nil), "sync-users", engine.UsersStep)
-	if err != nil {
+	if _, err = engine.Run(context.Background(), h.env(nil), "sync-users", engine.UsersStep); err != nil {
 		t.Fatal(err)
 	}
 	recs, _ = store.New(h.tdb.DB).UserRecords(context.Background(), sortedKeys(failed))

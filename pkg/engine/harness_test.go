@@ -120,7 +120,8 @@ func (h *harness) env(edit func(*engine.Env)) *engine.Env {
 		Sleep:       func(ctx context.Context, d time.Duration) error { return ctx.Err() },
 	})
 	env := &engine.Env{DB: h.tdb.DB, Store: store.New(h.tdb.DB), Graph: g, Config: h.cfg, Now: func() time.Time { return h.now },
-		AdminObjectID: h.admin, OutlookTimezone: h.cfg.Elentra.Timezone, Mailbox: "me", LockCheckInterval: time.Hour}
+		AdminObjectID: h.admin, OutlookTimezone: h.cfg.Elentra.Timezone, Mailbox: "me", LockCheckInterval: time.Hour,
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }}
 	if edit != nil {
 		edit(env)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
@@ -322,15 +323,19 @@ func (t *teamsApplier) findOrCreateGroup(ctx context.Context, a reconcile.Action
 	})
 	if err != nil {
 		if msgraph.HasCode(err, "ObjectConflict") {
-			// Created meanwhile (or by the request whose answer was lost),
-			// maybe under a naming policy's prefix or suffix.
-			gs, ferr := env.Graph.FindGroupsByMailNickname(ctx, a.MailNickname)
-			if ferr == nil && len(gs) == 0 {
-				gs, ferr = t.searchNickname(ctx, a.NicknameKey)
+			// Created meanwhile, or by the request whose answer was lost
+			// (a run killed right after it), maybe under a naming policy's
+			// prefix or suffix: adopted. Microsoft refuses a second group
+			// of the nickname at once, but lists the first only once the
+			// directory has replicated it: that is waited out.
+			g, ferr := t.findConflicting(ctx, a)
+			if ferr != nil {
+				return nil, ferr
 			}
-			if ferr == nil && len(gs) == 1 {
-				return t.adopt(ctx, a, gs[0])
+			if g != nil {
+				return t.adopt(ctx, a, *g)
 			}
+			return nil, fmt.Errorf("create the group %s: Microsoft says a group of this nickname exists, but does not list it after %s (directory replication); the next run adopts it", a.MailNickname, time.Duration(replicationWaits)*env.replicationDelay())
 		}
 		if errors.Is(err, msgraph.ErrOutcomeUnknown) {
 			return nil, fmt.Errorf("create the group %s: %w; the next run looks it up before creating", a.MailNickname, err)
@@ -342,6 +347,43 @@ func (t *teamsApplier) findOrCreateGroup(ctx context.Context, a reconcile.Action
 		return nil, err
 	}
 	return g, nil
+}
+
+// replicationWaits is how many times a group Microsoft says exists is
+// looked for again, replicationDelay apart: Microsoft's advice for its
+// replication delay after a create (three tries, 10 seconds apart).
+const replicationWaits = 3
+
+func (env *Env) replicationDelay() time.Duration {
+	if env.ReplicationDelay > 0 {
+		return env.ReplicationDelay
+	}
+	return msgraph.DefaultTeamCreate404Delay
+}
+
+// findConflicting looks for the group whose nickname refused a create, by
+// its nickname, then by its key inside a naming policy's, waiting out the
+// directory's replication. nil: not listed yet.
+func (t *teamsApplier) findConflicting(ctx context.Context, a reconcile.Action) (*msgraph.Group, error) {
+	for try := 0; ; try++ {
+		gs, err := t.env.Graph.FindGroupsByMailNickname(ctx, a.MailNickname)
+		if err == nil && len(gs) == 0 {
+			gs, err = t.searchNickname(ctx, a.NicknameKey)
+		}
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("look up the group %s that Microsoft says exists: %w", a.MailNickname, err)
+		case len(gs) == 1:
+			return &gs[0], nil
+		case len(gs) > 1:
+			return nil, fmt.Errorf("%d groups carry the nickname %s: none is adopted and none created; delete the extra ones in Microsoft Entra", len(gs), a.MailNickname)
+		case try == replicationWaits:
+			return nil, nil
+		}
+		if err := t.env.sleep(ctx, t.env.replicationDelay()); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // recordBoundOwners marks the Elentra owners bound when the group was

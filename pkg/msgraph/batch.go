@@ -250,8 +250,7 @@ func chunkBatch(items []batchItem, pending []int) ([][]int, error) {
 	for p := range parent {
 		parent[p] = p
 	}
-	var find func(int) int
-	find = func(p int) int {
+	find := func(p int) int {
 		for parent[p] != p {
 			parent[p] = parent[parent[p]]
 			p = parent[p]

@@ -206,18 +206,6 @@ func (e *env) routes() []string {
 	return out
 }
 
-// writes counts the Graph requests other than GET the simulator saw, $batch
-// envelopes included.
-func (e *env) writes() int {
-	n := 0
-	for _, l := range e.graphLog() {
-		if l.Method != "GET" {
-			n++
-		}
-	}
-	return n
-}
-
 // must turns a (value, error) pair into the value, failing the test on an
 // error: must(client.Me(ctx))(t).
 func must[T any](v T, err error) func(testing.TB) T {

@@ -39,6 +39,9 @@ type group struct {
 	team                                                   *team
 	// notFoundLeft counts the calls still answered 404 by the replication fault.
 	notFoundLeft int
+	// unlistedLeft counts the listings that still leave the group out
+	// (the listing side of replication: $filter and $search).
+	unlistedLeft int
 }
 
 func (g *group) membership(userID string) *membership {
@@ -213,7 +216,7 @@ func (s *Sim) createGroup(c *call) *reply {
 		return propertyConflict("mailNickname")
 	}
 	g := &group{id: s.newID("group", nick), displayName: name, description: description, mailNickname: nick,
-		visibility: visibility, resourceBehaviorOptions: rbo, created: s.clock(), notFoundLeft: s.faults.NotFoundAfterCreate}
+		visibility: visibility, resourceBehaviorOptions: rbo, created: s.clock(), notFoundLeft: s.faults.NotFoundAfterCreate, unlistedLeft: s.faults.UnlistedAfterCreate}
 	for _, id := range owners {
 		g.addMember(id, true)
 	}
@@ -340,7 +343,7 @@ func (s *Sim) listGroups(c *call) *reply {
 	var items []any
 	for _, g := range s.sortedGroups() {
 		full := s.groupJSON(g)
-		if !f.match(full) || !search.match(full) {
+		if !f.match(full) || !search.match(full) || replicaMissing(&g.unlistedLeft) {
 			continue
 		}
 		items = append(items, project(full, sel))

@@ -81,7 +81,7 @@ func TestAuthorizationCodeFlowWithPKCE(t *testing.T) {
 		if tok.AccessToken == "" || tok.RefreshToken == "" || tok.TokenType != "Bearer" {
 			t.Fatalf("token = %+v", tok)
 		}
-		if got := tok.Expiry.Sub(time.Now()); got < 50*time.Minute || got > 61*time.Minute {
+		if got := time.Until(tok.Expiry); got < 50*time.Minute || got > 61*time.Minute {
 			t.Errorf("expiry in %v, want about an hour", got)
 		}
 		scope, _ := tok.Extra("scope").(string)

@@ -135,6 +135,11 @@ type Faults struct {
 	// NotFoundAfterCreate answers the first N calls addressing a group (or a
 	// team) after its creation with 404, as directory replication does.
 	NotFoundAfterCreate int `json:"not_found_after_create,omitempty"`
+	// UnlistedAfterCreate leaves a new group out of the first N listings
+	// ($filter, $search) that would show it, as directory replication does
+	// for minutes: a look-up right after a create may not find it, while a
+	// second create of its nickname already conflicts.
+	UnlistedAfterCreate int `json:"unlisted_after_create,omitempty"`
 	// TeamifyDespite404 makes a PUT /groups/{id}/team answered 404 by the
 	// replication fault create the team anyway, so the retry meets 409.
 	TeamifyDespite404 bool `json:"teamify_despite_404,omitempty"`
