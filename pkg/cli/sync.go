@@ -21,9 +21,10 @@ Every sync reads Elentra and Microsoft Teams, plans what to change, and
 applies the plan: a second run in a row changes nothing. It runs under a lock
 (another run holding it: exit 5) and only while Elentra's setting
 microsoft_teams_enabled is 1. --dry-run prints the plan and writes nothing.
---quiet prints only what failed, for cron. Findings (users without a Microsoft
-account, courses without an owner, guards that held) are reported and never
-change the exit code; exit 3 means some changes failed and the rest applied.
+--quiet prints only what failed and the guards that held, for cron. Findings
+(users without a Microsoft account, courses without an owner, guards that
+held) are reported and never change the exit code; exit 3 means some changes
+failed and the rest applied.
 
 Removals, meeting cancellations and archives pass guards (sync.*guard*): a
 guard that holds makes none of the changes it covers and says how to go ahead.
@@ -41,7 +42,7 @@ func newSyncCmd(f *Factory) *cobra.Command {
 		Long: `Run the whole sync under one lock: users, then Teams, then members, then
 events' meetings. This is what cron runs.` + syncLong,
 		Example: `  elentra-teams sync --dry-run
-  elentra-teams sync --quiet          # in cron: prints only failures
+  elentra-teams sync --quiet          # in cron: prints only failures and held guards
   elentra-teams sync --course 101 --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -260,7 +261,8 @@ func confirmHeld(io *IOStreams, step string, held []reconcile.Held) bool {
 }
 
 // printReport writes the text summary: what changed, what failed, what was
-// found. Quiet keeps only the failures (cron mails whatever is printed).
+// found. Quiet keeps only the failures and the guards that held (cron mails
+// whatever is printed).
 func printReport(w io.Writer, rep *engine.Report, quiet bool) {
 	if rep.Disabled != "" {
 		if !quiet { // an admin switched it off on purpose: cron need not say so every hour
@@ -305,6 +307,12 @@ func printReport(w io.Writer, rep *engine.Report, quiet bool) {
 		}
 	}
 	if quiet {
+		// A guard that held needs a person: cron mails it.
+		for _, fd := range rep.AllFindings() {
+			if reconcile.IsGuard(fd.Kind) {
+				fmt.Fprintf(w, "! %s\n", describeFinding(fd))
+			}
+		}
 		return
 	}
 	findings := rep.AllFindings()
