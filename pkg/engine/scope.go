@@ -50,7 +50,7 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 	sc := &scope{Enabled: map[int]bool{}, Courses: map[int]elentra.Course{}}
 
 	// An admin's switch wins; sync.all_active_courses covers every active
-	// course an admin did not switch off (store.Switch.On).
+	// course an admin did not switch off (store.SyncRules.CourseOn).
 	switches, err := env.Store.CourseSwitches(ctx)
 	if err != nil {
 		return nil, err
@@ -68,7 +68,7 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 			return nil, err
 		}
 		for _, c := range cs {
-			if sw := switches[c.ID]; !sw.Enabled && sw.On(true) {
+			if sw := switches[c.ID]; !sw.Enabled && !sw.Off() {
 				enabledIDs = append(enabledIDs, c.ID)
 			}
 		}

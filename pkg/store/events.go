@@ -12,6 +12,9 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 )
 
+// EventsTable maps learning events to their Teams meetings.
+const EventsTable = "msteams_events"
+
 // EventRecord is a row of msteams_events.
 type EventRecord struct {
 	EventID int
