@@ -511,9 +511,9 @@ func addAttendees(ctx context.Context, env *Env, r *Report, v *eventView, wants 
 			all[p] = true
 		}
 	}
-	users := map[int]elentra.User{}
+	users := map[int]store.User{}
 	if len(all) > 0 {
-		us, err := env.DB.Users(ctx, sortedInts(all))
+		us, err := env.Store.Users(ctx, sortedInts(all))
 		if err != nil {
 			return err
 		}

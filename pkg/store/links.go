@@ -3,10 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 )
 
 // LinkResult says what `users link` does or did.
@@ -42,28 +41,31 @@ func (e *ObjectIDTakenError) Error() string {
 // may have this Object ID unless force (else *ObjectIDTakenError).
 func (s *Store) PlanLink(ctx context.Context, proxyID int, objectID string, force bool) (*LinkResult, error) {
 	objectID = strings.ToLower(strings.TrimSpace(objectID))
-	users, err := s.db.Users(ctx, []int{proxyID})
+	// The user and whoever may hold the Object ID are read together.
+	candidates, err := s.objectIDCandidates(ctx, objectID)
 	if err != nil {
 		return nil, err
 	}
-	if len(users) == 0 {
+	users, err := s.Users(ctx, append(candidates, proxyID))
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(users, func(u User) bool { return u.ProxyID == proxyID })
+	if i < 0 {
 		return nil, &UnknownIDsError{Kind: "user", Problems: []string{fmt.Sprintf("user %d does not exist in Elentra", proxyID)}, Write: true}
 	}
-	u := users[0]
-	res := &LinkResult{ProxyID: proxyID, Name: fullName(u), ObjectID: objectID,
+	u := users[i]
+	res := &LinkResult{ProxyID: proxyID, Name: fullName(u.User), ObjectID: objectID,
 		Previous: strings.ToLower(u.ObjectID), PreviousSource: u.ObjectIDSource, SharedWith: []int{}}
-	res.Change = !(u.ObjectIDSource == elentra.SourceManual && strings.EqualFold(u.ObjectID, objectID))
-	holders, err := s.db.UsersWithObjectID(ctx, objectID)
-	if err != nil {
-		return nil, err
-	}
+	res.Change = !(u.ObjectIDSource == SourceManual && strings.EqualFold(u.ObjectID, objectID))
+	holders := holdersOf(users, objectID)
 	var names []string
 	for _, h := range holders {
 		if h.ProxyID == proxyID {
 			continue
 		}
 		res.SharedWith = append(res.SharedWith, h.ProxyID)
-		names = append(names, fmt.Sprintf("user %d (%s, %s, %s)", h.ProxyID, fullName(h), h.Email, SourceText(h.ObjectIDSource)))
+		names = append(names, fmt.Sprintf("user %d (%s, %s, %s)", h.ProxyID, fullName(h.User), h.Email, SourceText(h.ObjectIDSource)))
 	}
 	if len(names) > 0 && !force {
 		return nil, &ObjectIDTakenError{ObjectID: objectID, Holders: names}
@@ -76,7 +78,7 @@ func (s *Store) ApplyLink(ctx context.Context, res *LinkResult, now time.Time) e
 	if !res.Change {
 		return nil
 	}
-	return s.PutUser(ctx, UserRecord{ProxyID: res.ProxyID, ObjectID: res.ObjectID, Source: elentra.SourceManual}, now)
+	return s.PutUser(ctx, UserRecord{ProxyID: res.ProxyID, ObjectID: res.ObjectID, Source: SourceManual}, now)
 }
 
 // UnlinkResult says what `users unlink` does or did.
@@ -99,11 +101,11 @@ func (s *Store) PlanUnlink(ctx context.Context, proxyID int) (*UnlinkResult, err
 		return nil, err
 	}
 	res := &UnlinkResult{ProxyID: proxyID}
-	if rec, ok := records[proxyID]; ok && rec.Source == elentra.SourceManual {
+	if rec, ok := records[proxyID]; ok && rec.Source == SourceManual {
 		res.ObjectID, res.Change = rec.ObjectID, true
 		return res, nil
 	}
-	users, err := s.db.Users(ctx, []int{proxyID})
+	users, err := s.Users(ctx, []int{proxyID})
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +122,7 @@ func (s *Store) ApplyUnlink(ctx context.Context, res *UnlinkResult) error {
 	if !res.Change {
 		return nil
 	}
-	_, err := s.db.Exec(ctx, `DELETE FROM `+s.db.Table(elentra.UsersTable)+` WHERE proxy_id = ? AND source = ?`, res.ProxyID, elentra.SourceManual)
+	_, err := s.db.Exec(ctx, `DELETE FROM `+s.db.Table(UsersTable)+` WHERE proxy_id = ? AND source = ?`, res.ProxyID, SourceManual)
 	if err != nil {
 		return fmt.Errorf("unlink user %d: %w", res.ProxyID, err)
 	}
@@ -130,11 +132,11 @@ func (s *Store) ApplyUnlink(ctx context.Context, res *UnlinkResult) error {
 // SourceText says where an Object ID came from, in words.
 func SourceText(source string) string {
 	switch source {
-	case elentra.SourceManual:
+	case SourceManual:
 		return "linked by hand"
-	case elentra.SourceProfile:
+	case SourceProfile:
 		return "from elentra.object_id_column"
-	case elentra.SourceMatched:
+	case SourceMatched:
 		return "matched by sync-users"
 	}
 	return source

@@ -395,7 +395,7 @@ func (s *Store) ListUsers(ctx context.Context, rules SyncRules, opts UserListOpt
 		ids = append(ids, id)
 	}
 	sort.Ints(ids)
-	users, err := s.db.Users(ctx, ids)
+	users, err := s.Users(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -407,12 +407,12 @@ func (s *Store) ListUsers(ctx context.Context, rules SyncRules, opts UserListOpt
 		if opts.Unmatched && u.ObjectID != "" {
 			continue
 		}
-		line := UserLine{ProxyID: u.ProxyID, Name: fullName(u), Email: u.Email, ObjectID: strings.ToLower(u.ObjectID), Source: u.ObjectIDSource}
+		line := UserLine{ProxyID: u.ProxyID, Name: fullName(u.User), Email: u.Email, ObjectID: strings.ToLower(u.ObjectID), Source: u.ObjectIDSource}
 		rec, hasRec := records[u.ProxyID]
 		switch {
-		case u.ObjectIDSource == elentra.SourceManual:
+		case u.ObjectIDSource == SourceManual:
 			line.MatchStatus = StatusManual
-		case u.ObjectIDSource == elentra.SourceProfile:
+		case u.ObjectIDSource == SourceProfile:
 			line.MatchStatus = StatusProfile
 		case hasRec && rec.MatchStatus != "":
 			line.MatchStatus = rec.MatchStatus

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/school"
@@ -276,9 +275,9 @@ func TestListUsersShowsEachSourceAndStatus(t *testing.T) {
 	manual, matched, unmatched := learners[course][0], learners[course][1], learners[course][2]
 	const guid = "0f8fad5b-d9cb-469f-a165-70867728950e"
 	for _, r := range []store.UserRecord{
-		{ProxyID: manual, ObjectID: strings.ToUpper(guid), Source: elentra.SourceManual},
-		{ProxyID: matched, ObjectID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Source: elentra.SourceMatched, MatchStatus: store.MatchMatched},
-		{ProxyID: unmatched, Source: elentra.SourceMatched, MatchStatus: store.MatchUnmatched},
+		{ProxyID: manual, ObjectID: strings.ToUpper(guid), Source: store.SourceManual},
+		{ProxyID: matched, ObjectID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Source: store.SourceMatched, MatchStatus: store.MatchMatched},
+		{ProxyID: unmatched, Source: store.SourceMatched, MatchStatus: store.MatchUnmatched},
 	} {
 		if err := st.PutUser(ctx, r, now); err != nil {
 			t.Fatal(err)
@@ -292,10 +291,10 @@ func TestListUsersShowsEachSourceAndStatus(t *testing.T) {
 	for _, l := range lines {
 		by[l.ProxyID] = l
 	}
-	if l := by[manual]; l.ObjectID != guid || l.Source != elentra.SourceManual || l.MatchStatus != store.StatusManual {
+	if l := by[manual]; l.ObjectID != guid || l.Source != store.SourceManual || l.MatchStatus != store.StatusManual {
 		t.Errorf("manual link shows as %+v", l)
 	}
-	if l := by[matched]; l.Source != elentra.SourceMatched || l.MatchStatus != store.MatchMatched {
+	if l := by[matched]; l.Source != store.SourceMatched || l.MatchStatus != store.MatchMatched {
 		t.Errorf("match shows as %+v", l)
 	}
 	if l := by[unmatched]; l.ObjectID != "" || l.MatchStatus != store.MatchUnmatched {
@@ -357,11 +356,11 @@ func TestLinkAndUnlink(t *testing.T) {
 	}
 
 	// Unlink removes a manual link only.
-	if err := st.PutUser(ctx, store.UserRecord{ProxyID: 27, ObjectID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Source: elentra.SourceMatched, MatchStatus: store.MatchMatched}, now); err != nil {
+	if err := st.PutUser(ctx, store.UserRecord{ProxyID: 27, ObjectID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Source: store.SourceMatched, MatchStatus: store.MatchMatched}, now); err != nil {
 		t.Fatal(err)
 	}
 	un, err := st.PlanUnlink(ctx, 27)
-	if err != nil || un.Change || un.Source != elentra.SourceMatched {
+	if err != nil || un.Change || un.Source != store.SourceMatched {
 		t.Errorf("unlink of a matched user: %+v, %v; want no change", un, err)
 	}
 	un, err = st.PlanUnlink(ctx, 25)
@@ -378,7 +377,7 @@ func TestLinkAndUnlink(t *testing.T) {
 	if _, ok := recs[25]; ok {
 		t.Errorf("user 25 still has a record after unlink")
 	}
-	if recs[27].Source != elentra.SourceMatched {
+	if recs[27].Source != store.SourceMatched {
 		t.Errorf("user 27's match is gone: %+v", recs)
 	}
 	if _, err := st.PlanUnlink(ctx, 99999); !errors.As(err, &unknown) {
