@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -143,55 +142,6 @@ func (s *Store) enabledCourses(ctx context.Context, rules SyncRules, now time.Ti
 	return out, nil
 }
 
-type meetingRecord struct {
-	EventID      int            `db:"event_id"`
-	GraphEventID sql.NullString `db:"graph_event_id"`
-	JoinURL      sql.NullString `db:"join_url"`
-	JoinableFrom sql.NullInt64  `db:"joinable_from"`
-	State        string         `db:"state"`
-	LastError    sql.NullString `db:"last_error"`
-}
-
-type meetingInfo struct {
-	GraphEventID, JoinURL, State, LastError string
-	JoinableFrom                            time.Time
-}
-
-// meetingRecords reads msteams_events rows of these events (all rows when
-// ids is nil).
-func (s *Store) meetingRecords(ctx context.Context, ids []int) (map[int]meetingInfo, error) {
-	base := `SELECT event_id, graph_event_id, join_url, joinable_from, state, last_error FROM ` + s.db.Table(EventsTable)
-	var rows []meetingRecord
-	if ids == nil {
-		if err := s.db.Select(ctx, &rows, base); err != nil {
-			return nil, fmt.Errorf("read meeting records: %w", err)
-		}
-	} else {
-		for len(ids) > 0 {
-			n := min(len(ids), elentra.MaxInList)
-			q, args, err := elentra.In(base+` WHERE event_id IN (?)`, ids[:n])
-			if err != nil {
-				return nil, err
-			}
-			ids = ids[n:]
-			var part []meetingRecord
-			if err := s.db.Select(ctx, &part, q, args...); err != nil {
-				return nil, fmt.Errorf("read meeting records: %w", err)
-			}
-			rows = append(rows, part...)
-		}
-	}
-	out := make(map[int]meetingInfo, len(rows))
-	for _, r := range rows {
-		m := meetingInfo{GraphEventID: r.GraphEventID.String, JoinURL: r.JoinURL.String, State: r.State, LastError: r.LastError.String}
-		if r.JoinableFrom.Valid && r.JoinableFrom.Int64 > 0 {
-			m.JoinableFrom = time.Unix(r.JoinableFrom.Int64, 0).UTC()
-		}
-		out[r.EventID] = m
-	}
-	return out, nil
-}
-
 // EventLine is one line of `events list`. Times are UTC; the command shows
 // them in elentra.timezone.
 type EventLine struct {
@@ -242,7 +192,7 @@ func (s *Store) ListEvents(ctx context.Context, rules SyncRules, opts EventListO
 	if err != nil {
 		return nil, err
 	}
-	meetings, err := s.meetingRecords(ctx, nil)
+	meetings, err := s.EventRecords(ctx, nil)
 	if err != nil {
 		return nil, err
 	}

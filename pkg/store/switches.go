@@ -265,7 +265,7 @@ func (s *Store) PlanEventSwitch(ctx context.Context, rules SyncRules, ids []int,
 		if cancels, err = s.cancelledBySwitchOff(ctx, rules, "event", ids, now); err != nil {
 			return nil, err
 		}
-		meetings, err := s.meetingRecords(ctx, ids)
+		meetings, err := s.EventRecords(ctx, ids)
 		if err != nil {
 			return nil, err
 		}
