@@ -81,7 +81,7 @@ func checkObjectIDs(ctx context.Context, e *Env) Result {
 		"run 'elentra-teams sync-users' to match them by email; link the ones it cannot match with 'elentra-teams users link PROXY_ID OBJECT_ID' ('elentra-teams users list --unmatched' lists them)")
 }
 
-func fullName(u elentra.User) string {
+func fullName(u store.User) string {
 	if n := strings.TrimSpace(u.FirstName + " " + u.LastName); n != "" {
 		return n
 	}

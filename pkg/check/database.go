@@ -233,7 +233,7 @@ func checkElentraCron(ctx context.Context, e *Env) Result {
 
 func checkAdmin(ctx context.Context, e *Env) Result {
 	id := e.Config.Elentra.AdminUserID
-	users, err := e.db.Users(ctx, []int{id})
+	users, err := e.store.Users(ctx, []int{id})
 	if err != nil {
 		return fail("cannot read Elentra's users: "+oneLine(err.Error()), "check that database.user may read "+e.db.AuthName()+".user_data")
 	}

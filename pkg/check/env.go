@@ -51,7 +51,7 @@ type Env struct {
 	// Filled by the checks as they pass.
 	db       *elentra.DB
 	store    *store.Store
-	admin    *elentra.User
+	admin    *store.User
 	vault    *auth.Vault
 	token    *auth.Token
 	ts       oauth2.TokenSource

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
@@ -33,7 +32,7 @@ var writeTables = []string{"settings", "cron", "event_links", "event_resource_en
 
 // toolTables are the tool's own tables, written by every sync.
 var toolTables = []string{store.VersionTable, store.CoursesTable, store.MembershipsTable, store.EventsTable,
-	elentra.UsersTable, store.TokensTable, store.RunsTable, store.InstallationTable, store.SetAsideTable}
+	store.UsersTable, store.TokensTable, store.RunsTable, store.InstallationTable, store.SetAsideTable}
 
 // grant is one line of SHOW GRANTS.
 type grant struct {

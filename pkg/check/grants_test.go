@@ -133,7 +133,7 @@ func TestMinimalGrantsOnARealServer(t *testing.T) {
 	if _, err := store.Migrate(ctx, db); err != nil {
 		t.Errorf("setup's migrations as the minimal user: %v", err)
 	}
-	if _, err := db.Users(ctx, []int{1}); err != nil {
+	if _, err := store.New(db).Users(ctx, []int{1}); err != nil {
 		t.Errorf("reading users as the minimal user: %v", err)
 	}
 	if _, err := db.Exec(ctx, "UPDATE "+db.Table("cron")+" SET active = 0 WHERE command LIKE '%artisan microsoft:%'"); err != nil {

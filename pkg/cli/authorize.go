@@ -11,7 +11,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/elentra-teams/elentra-teams/pkg/auth"
-	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
@@ -107,7 +106,7 @@ func runAuthorize(f *Factory, cmd *cobra.Command, o authorizeOptions) error {
 			res.OrganizerUPN, res.OrganizerID, res.OutlookTimezone)
 		return nil
 	}
-	admin, err := adminUser(ctx, st.DB(), cfg)
+	admin, err := adminUser(ctx, st, cfg)
 	if err != nil {
 		return err
 	}
@@ -130,7 +129,7 @@ func runAuthorize(f *Factory, cmd *cobra.Command, o authorizeOptions) error {
 		Vault: vault,
 		Now:   f.Now,
 		RecordAdminObjectID: func(ctx2 context.Context, proxyID int, objectID string) error {
-			return st.PutUser(ctx2, store.UserRecord{ProxyID: proxyID, ObjectID: objectID, Source: elentra.SourceMatched,
+			return st.PutUser(ctx2, store.UserRecord{ProxyID: proxyID, ObjectID: objectID, Source: store.SourceMatched,
 				MatchStatus: store.MatchMatched, CheckedAt: f.Now()}, f.Now())
 		},
 	})

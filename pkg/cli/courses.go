@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
@@ -20,25 +21,34 @@ Ids that are not whole numbers are a usage error; ids Elentra does not have
 (or that belong to another organisation) are named in the error, and then
 nothing is switched (exit 2 in both cases).`
 
-const coursesListLong = `List the organisation's courses with what the next sync does with each:
-
-  create Team                           enabled, current, no Team yet
-  in sync                               enabled, current, has its Team (a
-                                        rename is decided by the sync itself)
-  unarchive at next sync                enabled and current again
-  skip: inactive                        enabled, but course_active is 0
-  skip: no current curriculum period    enabled, but no term covers today
-  archive at next sync                  has a Team it no longer should, and
-                                        sync.course_end is archive
-  keep (disabled)                       disabled with a Team, course_end keep
-  keep (not in Elentra)                 deleted in Elentra, Team kept
-  nothing (disabled)                    disabled, no Team
-
+// coursesListLong is the help of `courses list`: what the NEXT SYNC column
+// says, in the words and by the rule of reconcile.NextTeamSync.
+func coursesListLong() string {
+	var b strings.Builder
+	b.WriteString("List the organisation's courses with what the next sync does with each:\n\n")
+	const textWidth, whenWidth = 38, 38
+	for _, t := range reconcile.NextSyncTexts() {
+		line := fmt.Sprintf("  %-*s", textWidth, t.Text)
+		for _, w := range strings.Fields(t.When) {
+			if len(line) > 2+textWidth && len(line)+1+len(w) > 2+textWidth+whenWidth {
+				b.WriteString(line + "\n")
+				line = strings.Repeat(" ", 2+textWidth)
+			}
+			if len(line) > 2+textWidth {
+				line += " "
+			}
+			line += w
+		}
+		b.WriteString(line + "\n")
+	}
+	b.WriteString(`
 Columns: id, code, name, enabled (yes, "all" for sync.all_active_courses, or
 no), state (the tool's record: none, group_intent, group, team, archived,
 failed), Team (its group id, shortened) and the next sync. Courses the tool
 has a Team for that Elentra no longer has are listed too.
---output json prints a JSON array with every field in full.`
+--output json prints a JSON array with every field in full.`)
+	return b.String()
+}
 
 func newCoursesCmd(f *Factory) *cobra.Command {
 	c := &cobra.Command{
@@ -50,7 +60,7 @@ func newCoursesCmd(f *Factory) *cobra.Command {
 		Args: cobra.NoArgs,
 	}
 	var enabledOnly bool
-	list := &cobra.Command{Use: "list", Short: "List courses with what a sync would do with each", Long: coursesListLong, Args: cobra.NoArgs,
+	list := &cobra.Command{Use: "list", Short: "List courses with what a sync would do with each", Long: coursesListLong(), Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCoursesList(f, cmd, enabledOnly)
 		},
@@ -89,7 +99,7 @@ func runCoursesList(f *Factory, cmd *cobra.Command, enabledOnly bool) error {
 	if err != nil {
 		return err
 	}
-	lines, err := st.ListCourses(ctx, store.ScopeOf(cfg), store.CourseListOptions{EnabledOnly: enabledOnly}, f.Now())
+	lines, err := st.ListCourses(ctx, store.SyncRulesOf(cfg), store.CourseListOptions{EnabledOnly: enabledOnly}, f.Now())
 	if err != nil {
 		return idsError(err)
 	}
@@ -128,12 +138,12 @@ func runSwitch(f *Factory, cmd *cobra.Command, kind string, args []string, on bo
 	if err != nil {
 		return err
 	}
-	scope := store.ScopeOf(cfg)
+	rules := store.SyncRulesOf(cfg)
 	var plan *store.SwitchPlan
 	if kind == "course" {
-		plan, err = st.PlanCourseSwitch(ctx, scope, ids, on, f.Now())
+		plan, err = st.PlanCourseSwitch(ctx, rules, ids, on, f.Now())
 	} else {
-		plan, err = st.PlanEventSwitch(ctx, scope, ids, on, f.Now())
+		plan, err = st.PlanEventSwitch(ctx, rules, ids, on, f.Now())
 	}
 	if err != nil {
 		return idsError(err)

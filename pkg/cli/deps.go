@@ -139,8 +139,8 @@ func (f *Factory) Graph(cfg *config.Config, ts oauth2.TokenSource) *msgraph.Clie
 }
 
 // adminUser reads Elentra's administrator (elentra.admin_user_id).
-func adminUser(ctx context.Context, db *elentra.DB, cfg *config.Config) (auth.Admin, error) {
-	users, err := db.Users(ctx, []int{cfg.Elentra.AdminUserID})
+func adminUser(ctx context.Context, st *store.Store, cfg *config.Config) (auth.Admin, error) {
+	users, err := st.Users(ctx, []int{cfg.Elentra.AdminUserID})
 	if err != nil {
 		return auth.Admin{}, err
 	}

@@ -97,7 +97,7 @@ func runEventsList(f *Factory, cmd *cobra.Command, o eventsListOptions) error {
 	if err != nil {
 		return err
 	}
-	lines, err := st.ListEvents(ctx, store.ScopeOf(cfg), store.EventListOptions{CourseIDs: o.courses, Upcoming: o.upcoming}, f.Now())
+	lines, err := st.ListEvents(ctx, store.SyncRulesOf(cfg), store.EventListOptions{CourseIDs: o.courses, Upcoming: o.upcoming}, f.Now())
 	if err != nil {
 		return idsError(err)
 	}

@@ -99,7 +99,7 @@ func runUsersList(f *Factory, cmd *cobra.Command, o usersListOptions) error {
 	if err != nil {
 		return err
 	}
-	lines, err := st.ListUsers(ctx, store.ScopeOf(cfg), store.UserListOptions{CourseID: o.course, Unmatched: o.unmatched}, f.Now())
+	lines, err := st.ListUsers(ctx, store.SyncRulesOf(cfg), store.UserListOptions{CourseID: o.course, Unmatched: o.unmatched}, f.Now())
 	if err != nil {
 		return idsError(err)
 	}

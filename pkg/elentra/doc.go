@@ -30,6 +30,9 @@
 //     account_active 'true', access_starts <= now (0 = open) and
 //     access_expires strictly after now (0 = open).
 //
+// CohortMembers, whom an event with a cohort audience invites, applies the
+// same group and member clauses (one rule, cohortMemberActive).
+//
 // Where this differs from Elentra: Elentra 1.9's own audience query
 // (Audience::getAllByCourseIDOrganisationID) checks no curriculum-period dates
 // for group audiences and ignores member_active, the member dates, the

@@ -180,6 +180,51 @@ func (db *DB) EventAudiences(ctx context.Context, eventIDs []int) ([]EventAudien
 	return out, nil
 }
 
+// GroupMember is a member of a cohort (groups) or of a small group inside a
+// course (course_groups): whom an event of that audience invites.
+type GroupMember struct {
+	GroupID int `db:"group_id"`
+	ProxyID int `db:"proxy_id"`
+}
+
+// CohortMembers returns the active members of these cohorts (groups rows)
+// as of now, by the cohort rule of Learners, ordered by cohort and user.
+// One query per MaxInList cohorts.
+func (db *DB) CohortMembers(ctx context.Context, groupIDs []int, now time.Time) ([]GroupMember, error) {
+	return db.groupMembers(ctx, groupIDs, `SELECT gm.group_id, gm.proxy_id
+		FROM `+db.Table("groups")+` g JOIN `+db.Table("group_members")+` gm ON gm.group_id = g.group_id
+		WHERE `+cohortMemberActive+` AND g.group_id IN (?)`, cohortMemberArgs(now.Unix())...)
+}
+
+// CourseGroupMembers returns the active members of these course groups
+// (course_groups rows) as of now, ordered by group and user. One query per
+// MaxInList groups.
+func (db *DB) CourseGroupMembers(ctx context.Context, cgroupIDs []int, now time.Time) ([]GroupMember, error) {
+	t := now.Unix()
+	return db.groupMembers(ctx, cgroupIDs, `SELECT cga.cgroup_id AS group_id, cga.proxy_id
+		FROM `+db.Table("course_groups")+` cg JOIN `+db.Table("course_group_audience")+` cga ON cga.cgroup_id = cg.cgroup_id
+		WHERE cg.active = 1 AND cga.active = 1 AND cga.start_date <= ? AND (cga.finish_date = 0 OR cga.finish_date >= ?)
+			AND cg.cgroup_id IN (?)`, t, t)
+}
+
+// groupMembers runs query, whose IN list of group ids comes last after the
+// arguments before, and orders its rows.
+func (db *DB) groupMembers(ctx context.Context, ids []int, query string, before ...any) ([]GroupMember, error) {
+	ids = uniqueIDs(ids)
+	sort.Ints(ids)
+	out, err := SelectIn[GroupMember](ctx, db, query, ids, before...)
+	if err != nil {
+		return nil, fmt.Errorf("read group members: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].GroupID != out[j].GroupID {
+			return out[i].GroupID < out[j].GroupID
+		}
+		return out[i].ProxyID < out[j].ProxyID
+	})
+	return out, nil
+}
+
 // EventContact is one event_contacts row: a teacher, tutor, TA or auditor.
 type EventContact struct {
 	EventID int    `db:"event_id"`

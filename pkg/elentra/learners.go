@@ -18,6 +18,22 @@ const (
 	groupPathHint = "/*+ JOIN_ORDER(ca, c, cp, g, gm, u) HASH_JOIN(ca,c) HASH_JOIN(ca,cp) HASH_JOIN(ca,g) HASH_JOIN(g,gm) HASH_JOIN(gm,u) */"
 )
 
+// cohortMemberActive is the cohort rule, over groups g and group_members gm:
+// the group is active and its start and expiry dates (NULL or 0 = open)
+// cover the time bound four times after it (cohortMemberArgs), and so do the
+// member row's flag and dates (0 = open). Learners and CohortMembers share
+// it: a cohort's learners of a course are the members an event of that
+// cohort invites.
+const cohortMemberActive = `g.group_active = 1
+				AND (g.start_date IS NULL OR g.start_date <= ?)
+				AND (g.expire_date IS NULL OR g.expire_date = 0 OR g.expire_date >= ?)
+				AND gm.member_active = 1
+				AND gm.start_date <= ?
+				AND (gm.finish_date = 0 OR gm.finish_date >= ?)`
+
+// cohortMemberArgs binds cohortMemberActive at t (epoch seconds).
+func cohortMemberArgs(t int64) []any { return []any{t, t, t, t} }
+
 // Learners returns the learners of each course (course id → proxy ids,
 // ascending, without duplicates) as of now, for application appID (Elentra's
 // AUTH_APP_ID). Courses without learners are absent from the map.
@@ -68,16 +84,11 @@ func (db *DB) Learners(ctx context.Context, courseIDs []int, appID int, now time
 			JOIN ` + db.Table("group_members") + ` gm ON gm.group_id = g.group_id
 			JOIN ` + db.AuthTable("user_data") + ` u ON u.id = gm.proxy_id
 			WHERE ca.audience_type = 'group_id' AND ` + audience + `
-				AND g.group_active = 1
-				AND (g.start_date IS NULL OR g.start_date <= ?)
-				AND (g.expire_date IS NULL OR g.expire_date = 0 OR g.expire_date >= ?)
-				AND gm.member_active = 1
-				AND gm.start_date <= ?
-				AND (gm.finish_date = 0 OR gm.finish_date >= ?)`
-		args := []any{
+				AND ` + cohortMemberActive
+		args := append([]any{
 			chunk, t, t, t, t, // proxy_id path
-			chunk, t, t, t, t, t, t, t, t, // group_id path
-		}
+			chunk, t, t, t, t, // group_id path: the audience row, then the cohort
+		}, cohortMemberArgs(t)...)
 		q, args, err := In(q, args...)
 		if err != nil {
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
 )
 
@@ -180,5 +181,74 @@ func TestLearnersUnionOfProxyAndGroupRowsWithoutDuplicates(t *testing.T) {
 	}
 	if l, ok := got[3]; ok {
 		t.Errorf("course 3 has no audience, got %v", l)
+	}
+}
+
+// A cohort's members, as an event of that cohort invites them, follow the
+// cohort rule of Learners: each clause alone keeps a member out.
+func TestCohortMembersFollowTheCohortRule(t *testing.T) {
+	day := int64(24 * 3600)
+	n := now.Unix()
+	cases := []struct {
+		name                      string
+		groupActive               int
+		groupStart, groupExpire   any // nil = NULL
+		memberActive              int
+		memberStart, memberFinish int64
+		want                      bool
+	}{
+		{name: "everything open", groupActive: 1, memberActive: 1, want: true},
+		{name: "dates cover now", groupActive: 1, groupStart: n - day, groupExpire: n + day, memberActive: 1, memberStart: n - day, memberFinish: n + day, want: true},
+		{name: "group start and expiry 0 are open", groupActive: 1, groupStart: 0, groupExpire: 0, memberActive: 1, want: true},
+		{name: "group inactive", memberActive: 1},
+		{name: "group expired", groupActive: 1, groupExpire: n - day, memberActive: 1},
+		{name: "group not started", groupActive: 1, groupStart: n + day, memberActive: 1},
+		{name: "member inactive", groupActive: 1},
+		{name: "member ended", groupActive: 1, memberActive: 1, memberFinish: n - day},
+		{name: "member not started", groupActive: 1, memberActive: 1, memberStart: n + day},
+	}
+	tdb := elentratest.New(t)
+	ids := []int{0, -1}
+	for i, c := range cases {
+		group, user := 500+i, 1000+i
+		ids = append(ids, group, group)
+		tdb.Exec(t, "INSERT INTO `groups` (group_id, group_name, group_type, start_date, expire_date, group_active) VALUES (?, ?, 'cohort', ?, ?, ?)",
+			group, c.name, c.groupStart, c.groupExpire, c.groupActive)
+		tdb.Exec(t, "INSERT INTO group_members (group_id, proxy_id, start_date, finish_date, member_active) VALUES (?, ?, ?, ?, ?)",
+			group, user, c.memberStart, c.memberFinish, c.memberActive)
+	}
+	got, err := tdb.DB.CohortMembers(context.Background(), ids, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[elentra.GroupMember]bool{}
+	for _, m := range got {
+		in[m] = true
+	}
+	if len(in) != len(got) {
+		t.Errorf("members repeated: %v", got)
+	}
+	for i, c := range cases {
+		if m := (elentra.GroupMember{GroupID: 500 + i, ProxyID: 1000 + i}); in[m] != c.want {
+			t.Errorf("%s: member = %v, want %v", c.name, in[m], c.want)
+		}
+	}
+}
+
+func TestCourseGroupMembersAreTheActiveOnes(t *testing.T) {
+	day := int64(24 * 3600)
+	n := now.Unix()
+	tdb := elentratest.New(t)
+	tdb.Exec(t, "INSERT INTO course_groups (cgroup_id, course_id, group_name, active) VALUES (1, 1, 'A', 1), (2, 1, 'B', 0)")
+	tdb.Exec(t, `INSERT INTO course_group_audience (cgroup_id, proxy_id, start_date, finish_date, active) VALUES
+		(1, 12, 0, 0, 1), (1, 11, ?, ?, 1), (1, 13, 0, 0, 0), (1, 14, 0, ?, 1), (1, 15, ?, 0, 1), (2, 16, 0, 0, 1)`,
+		n-day, n+day, n-day, n+day)
+	got, err := tdb.DB.CourseGroupMembers(context.Background(), []int{2, 1, 1, 0}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []elentra.GroupMember{{GroupID: 1, ProxyID: 11}, {GroupID: 1, ProxyID: 12}}
+	if !slices.Equal(got, want) {
+		t.Errorf("course group members = %v, want %v (13 inactive, 14 ended, 15 not started, group 2 inactive)", got, want)
 	}
 }

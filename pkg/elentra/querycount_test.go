@@ -84,7 +84,7 @@ func readCounts(t *testing.T, spec school.Spec) map[string]int64 {
 		return len(c), err
 	})
 	measure("Users", func() (int, error) {
-		u, err := tdb.DB.Users(ctx, userIDs)
+		u, err := store.New(tdb.DB).Users(ctx, userIDs)
 		return len(u), err
 	})
 	measure("Settings", func() (int, error) {
@@ -118,7 +118,7 @@ func TestLongIDListsAreReadInChunks(t *testing.T) {
 	}
 	tdb.Exec(t, "INSERT INTO "+tdb.AuthTable("user_data")+" (id, username) VALUES (1, 'first'), (?, 'last')", len(ids))
 	before := tdb.DB.QueryCount()
-	users, err := tdb.DB.Users(context.Background(), ids)
+	users, err := store.New(tdb.DB).Users(context.Background(), ids)
 	if err != nil {
 		t.Fatal(err)
 	}

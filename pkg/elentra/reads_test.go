@@ -166,10 +166,10 @@ func TestUsersObjectIDPrecedence(t *testing.T) {
 	tdb.Exec(t, "INSERT INTO "+tdb.AuthTable("user_ms")+" (proxy_id, ms_oid) VALUES (1, 'col-1'), (2, 'col-2'), (4, '')")
 	s := store.New(tdb.DB)
 	for _, r := range []store.UserRecord{
-		{ProxyID: 1, ObjectID: "manual-1", Source: elentra.SourceManual},
-		{ProxyID: 2, ObjectID: "matched-2", Source: elentra.SourceMatched, MatchStatus: store.MatchMatched},
-		{ProxyID: 3, ObjectID: "matched-3", Source: elentra.SourceMatched, MatchStatus: store.MatchMatched},
-		{ProxyID: 4, Source: elentra.SourceMatched, MatchStatus: store.MatchAmbiguous},
+		{ProxyID: 1, ObjectID: "manual-1", Source: store.SourceManual},
+		{ProxyID: 2, ObjectID: "matched-2", Source: store.SourceMatched, MatchStatus: store.MatchMatched},
+		{ProxyID: 3, ObjectID: "matched-3", Source: store.SourceMatched, MatchStatus: store.MatchMatched},
+		{ProxyID: 4, Source: store.SourceMatched, MatchStatus: store.MatchAmbiguous},
 	} {
 		if err := s.PutUser(ctx, r, now); err != nil {
 			t.Fatal(err)
@@ -177,7 +177,7 @@ func TestUsersObjectIDPrecedence(t *testing.T) {
 	}
 	check := func(label string, want map[int][2]string) {
 		t.Helper()
-		users, err := tdb.DB.Users(ctx, []int{5, 4, 3, 2, 1, 1, 999})
+		users, err := s.Users(ctx, []int{5, 4, 3, 2, 1, 1, 999})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +221,7 @@ func TestObjectIDColumnRejectsAnythingButFourIdentifiers(t *testing.T) {
 func TestUsersWithoutTheToolTablesSaysRunSetup(t *testing.T) {
 	tdb := elentratest.New(t)
 	tdb.Exec(t, "INSERT INTO "+tdb.AuthTable("user_data")+" (id, username) VALUES (1, 'a')")
-	_, err := tdb.DB.Users(context.Background(), []int{1})
+	_, err := store.New(tdb.DB).Users(context.Background(), []int{1})
 	if err == nil || !elentra.IsNoSuchTable(err) {
 		t.Fatalf("Users without msteams_users: %v, want a no-such-table error", err)
 	}

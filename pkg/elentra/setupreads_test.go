@@ -6,6 +6,7 @@ import (
 
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
 func TestSettingRowsAndWhichOfThemGovern(t *testing.T) {
@@ -119,7 +120,7 @@ func TestUsersWithObjectIDFollowsThePrecedence(t *testing.T) {
 	if err := tdb.DB.SetObjectIDColumn(tdb.AuthName + ".user_data.id.uuid"); err != nil {
 		t.Fatal(err)
 	}
-	users, err := tdb.DB.UsersWithObjectID(ctx, shared)
+	users, err := store.New(tdb.DB).UsersWithObjectID(ctx, shared)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestUsersWithObjectIDFollowsThePrecedence(t *testing.T) {
 	if !equalInts(ids, []int{1, 2}) {
 		t.Errorf("UsersWithObjectID = %v, want [1 2]", ids)
 	}
-	if none, err := tdb.DB.UsersWithObjectID(ctx, "9a8b7c6d-0000-4000-8000-000000000000"); err != nil || len(none) != 0 {
+	if none, err := store.New(tdb.DB).UsersWithObjectID(ctx, "9a8b7c6d-0000-4000-8000-000000000000"); err != nil || len(none) != 0 {
 		t.Errorf("an Object ID nobody has: %+v, %v", none, err)
 	}
 }

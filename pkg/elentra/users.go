@@ -8,22 +8,8 @@ import (
 	"strings"
 )
 
-// Where a user's Microsoft Object ID came from, highest precedence first.
-const (
-	// SourceManual is an admin's link (`users link`), kept in msteams_users.
-	SourceManual = "manual"
-	// SourceProfile is the site's own column (elentra.object_id_column), or a
-	// copy of it in msteams_users.
-	SourceProfile = "profile"
-	// SourceMatched is a directory match by sync-users, kept in msteams_users.
-	SourceMatched = "matched"
-)
-
-// UsersTable is the tool's own table of Object IDs, in the main schema.
-const UsersTable = "msteams_users"
-
-// User is an Elentra user (auth.user_data) with their Microsoft Object ID
-// when one is known. ObjectID is "" when none is; ObjectIDSource then is "".
+// User is an Elentra user (auth.user_data), with the Object ID the site's
+// own column holds for them when one is configured (SetObjectIDColumn).
 type User struct {
 	ProxyID        int
 	Username       string
@@ -31,8 +17,10 @@ type User struct {
 	LastName       string
 	Email          string
 	OrganisationID int
-	ObjectID       string
-	ObjectIDSource string
+	// ProfileObjectID is the site column's value, "" when it holds none or
+	// no column is configured. Which Object ID a sync uses is pkg/store's
+	// rule: an admin's link comes first (store.Users).
+	ProfileObjectID string
 }
 
 // ObjectIDColumn names a site's own column holding Object IDs by proxy id.
@@ -55,8 +43,8 @@ func ParseObjectIDColumn(spec string) (ObjectIDColumn, error) {
 	return ObjectIDColumn{parts[0], parts[1], parts[2], parts[3]}, nil
 }
 
-// SetObjectIDColumn makes Users read Object IDs from the site's own column
-// spec (elentra.object_id_column); "" stops it.
+// SetObjectIDColumn makes UsersWithAnnex and ProfileHolders read Object IDs
+// from the site's own column spec (elentra.object_id_column); "" stops it.
 func (db *DB) SetObjectIDColumn(spec string) error {
 	if spec == "" {
 		db.objectIDColumn = nil
@@ -70,61 +58,59 @@ func (db *DB) SetObjectIDColumn(spec string) error {
 	return nil
 }
 
-type userRow struct {
-	ProxyID        int            `db:"id"`
-	Username       string         `db:"username"`
-	FirstName      string         `db:"firstname"`
-	LastName       string         `db:"lastname"`
-	Email          string         `db:"email"`
-	OrganisationID int            `db:"organisation_id"`
-	ToolObjectID   sql.NullString `db:"tool_object_id"`
-	ToolSource     sql.NullString `db:"tool_source"`
-	MatchStatus    sql.NullString `db:"match_status"`
-	ProfileID      sql.NullString `db:"profile_object_id"`
+// UserAnnex names a table of the caller's in the main schema with at most one
+// row per user, keyed by proxy id, whose columns are read with the users:
+// LEFT JOINed in the statement that reads them, so that users and their rows
+// of the annex cost one query together. pkg/store's links of users to Object
+// IDs are one; pkg/elentra knows of the table only these names.
+type UserAnnex struct {
+	Table   string
+	Key     string   // the proxy id column
+	Columns []string // read as text, "" for NULL
 }
 
-// Users returns the users with these proxy ids that exist, ordered by id,
-// each with an Object ID chosen by precedence: a manual link in msteams_users,
-// then the site's column (SetObjectIDColumn), then a profile copy or a
-// directory match in msteams_users. One query per MaxInList users.
-//
-// It needs the tool's tables (`setup` creates them).
-func (db *DB) Users(ctx context.Context, proxyIDs []int) ([]User, error) {
+func (a UserAnnex) valid() bool {
+	ok := ValidIdent(a.Table) && ValidIdent(a.Key)
+	for _, c := range a.Columns {
+		ok = ok && ValidIdent(c)
+	}
+	return ok
+}
+
+// UsersWithAnnex returns the users with these proxy ids that exist, ordered
+// by id, and by proxy id the columns of each one's row of the annex (in the
+// order of annex.Columns; absent when the user has none). A zero annex
+// joins nothing. One query per MaxInList users.
+func (db *DB) UsersWithAnnex(ctx context.Context, proxyIDs []int, annex UserAnnex) ([]User, map[int][]string, error) {
 	profileSelect, profileJoin := "NULL AS profile_object_id", ""
 	if c := db.objectIDColumn; c != nil {
 		profileSelect = "p.`" + c.ValueColumn + "` AS profile_object_id"
 		profileJoin = " LEFT JOIN " + qualify(c.Schema, c.Table) + " p ON p.`" + c.KeyColumn + "` = u.id"
 	}
+	annexSelect, annexJoin, annexColumns := "NULL AS annex_key", "", 0
+	if annex.Table != "" {
+		if !annex.valid() {
+			return nil, nil, fmt.Errorf("read users: annex %+v names something that is not an identifier", annex)
+		}
+		annexSelect = "a.`" + annex.Key + "` AS annex_key"
+		for i, c := range annex.Columns {
+			annexSelect += fmt.Sprintf(", a.`%s` AS annex_%d", c, i)
+		}
+		annexJoin = " LEFT JOIN " + db.Table(annex.Table) + " a ON a.`" + annex.Key + "` = u.id"
+		annexColumns = len(annex.Columns)
+	}
 	byID := map[int]User{}
+	annexes := map[int][]string{}
 	for _, chunk := range chunks(uniqueIDs(proxyIDs)) {
 		q, args, err := In(`SELECT u.id, u.username, u.firstname, u.lastname, u.email, u.organisation_id,
-				mu.object_id AS tool_object_id, mu.source AS tool_source, mu.match_status,
-				`+profileSelect+`
-			FROM `+db.AuthTable("user_data")+` u
-			LEFT JOIN `+db.Table(UsersTable)+` mu ON mu.proxy_id = u.id`+profileJoin+`
+				`+profileSelect+`, `+annexSelect+`
+			FROM `+db.AuthTable("user_data")+` u`+annexJoin+profileJoin+`
 			WHERE u.id IN (?)`, chunk)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		var rows []userRow
-		if err := db.Select(ctx, &rows, q, args...); err != nil {
-			if IsNoSuchTable(err) {
-				return nil, fmt.Errorf("read users: %w (run `elentra-teams setup` to create the tool's tables, and check elentra.object_id_column)", err)
-			}
-			return nil, fmt.Errorf("read users: %w", err)
-		}
-		for _, r := range rows {
-			u := User{
-				ProxyID: r.ProxyID, Username: r.Username, FirstName: r.FirstName, LastName: r.LastName,
-				Email: strings.TrimSpace(r.Email), OrganisationID: r.OrganisationID,
-			}
-			u.ObjectID, u.ObjectIDSource = chooseObjectID(r)
-			// A profile table with several rows per user joins more than once:
-			// keep the first row that yields an Object ID.
-			if prev, seen := byID[u.ProxyID]; seen && prev.ObjectID != "" {
-				continue
-			}
-			byID[u.ProxyID] = u
+		if err := db.scanUsers(ctx, q, args, annexColumns, byID, annexes); err != nil {
+			return nil, nil, fmt.Errorf("read users: %w", err)
 		}
 	}
 	out := make([]User, 0, len(byID))
@@ -132,60 +118,56 @@ func (db *DB) Users(ctx context.Context, proxyIDs []int) ([]User, error) {
 		out = append(out, u)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ProxyID < out[j].ProxyID })
-	return out, nil
+	return out, annexes, nil
 }
 
-// chooseObjectID applies the precedence manual > site column > profile copy >
-// match; a match that is not "matched" (unmatched, ambiguous) gives none.
-func chooseObjectID(r userRow) (objectID, source string) {
-	tool := strings.TrimSpace(r.ToolObjectID.String)
-	if tool != "" && r.ToolSource.String == SourceManual {
-		return tool, SourceManual
-	}
-	if p := strings.TrimSpace(r.ProfileID.String); p != "" {
-		return p, SourceProfile
-	}
-	if tool != "" && r.ToolSource.String == SourceProfile {
-		return tool, SourceProfile
-	}
-	if tool != "" && r.ToolSource.String == SourceMatched && r.MatchStatus.String == "matched" {
-		return tool, SourceMatched
-	}
-	return "", ""
-}
-
-// UsersWithObjectID returns the users whose Object ID, by the precedence of
-// Users, is objectID (compared without regard to case, as Graph's GUIDs are),
-// ordered by id: the users an admin would give the same directory account.
-// Two queries: the candidates from msteams_users and the site's column, then
-// Users on them.
-func (db *DB) UsersWithObjectID(ctx context.Context, objectID string) ([]User, error) {
-	objectID = strings.TrimSpace(objectID)
-	if objectID == "" {
-		return nil, nil
-	}
-	q := `SELECT proxy_id FROM ` + db.Table(UsersTable) + ` WHERE object_id = ?`
-	args := []any{objectID}
-	if c := db.objectIDColumn; c != nil {
-		q += ` UNION SELECT p.` + "`" + c.KeyColumn + "`" + ` FROM ` + qualify(c.Schema, c.Table) + ` p WHERE p.` + "`" + c.ValueColumn + "`" + ` = ?`
-		args = append(args, objectID)
-	}
-	var ids []int
-	if err := db.Select(ctx, &ids, q, args...); err != nil {
-		return nil, fmt.Errorf("look up Object ID %s: %w", objectID, err)
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	users, err := db.Users(ctx, ids)
+func (db *DB) scanUsers(ctx context.Context, q string, args []any, annexColumns int, byID map[int]User, annexes map[int][]string) error {
+	rows, err := db.Queryx(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []User
-	for _, u := range users {
-		if strings.EqualFold(u.ObjectID, objectID) {
-			out = append(out, u)
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var u User
+		var email string
+		var profile, annexKey sql.NullString
+		annex := make([]sql.NullString, annexColumns)
+		dest := []any{&u.ProxyID, &u.Username, &u.FirstName, &u.LastName, &email, &u.OrganisationID, &profile, &annexKey}
+		for i := range annex {
+			dest = append(dest, &annex[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		u.Email, u.ProfileObjectID = strings.TrimSpace(email), strings.TrimSpace(profile.String)
+		// A profile table with several rows per user joins more than once:
+		// keep the first row that holds an Object ID.
+		if prev, seen := byID[u.ProxyID]; seen && prev.ProfileObjectID != "" {
+			continue
+		}
+		byID[u.ProxyID] = u
+		if annexKey.Valid {
+			vals := make([]string, len(annex))
+			for i, v := range annex {
+				vals[i] = v.String
+			}
+			annexes[u.ProxyID] = vals
 		}
 	}
-	return out, nil
+	return rows.Err()
+}
+
+// ProfileHolders returns the users whose Object ID in the site's column
+// (SetObjectIDColumn) is objectID, compared as the column's collation
+// compares: one query, none when no column is configured.
+func (db *DB) ProfileHolders(ctx context.Context, objectID string) ([]int, error) {
+	c := db.objectIDColumn
+	if c == nil {
+		return nil, nil
+	}
+	var ids []int
+	if err := db.Select(ctx, &ids, `SELECT p.`+"`"+c.KeyColumn+"`"+` FROM `+qualify(c.Schema, c.Table)+` p WHERE p.`+"`"+c.ValueColumn+"`"+` = ?`, objectID); err != nil {
+		return nil, fmt.Errorf("look up Object ID %s in elentra.object_id_column: %w", objectID, err)
+	}
+	return ids, nil
 }

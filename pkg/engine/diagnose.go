@@ -27,7 +27,7 @@ type Audience struct {
 	Roles map[int]map[int]reconcile.Role
 	// Users are the people of every course above, by proxy id; a proxy id
 	// Elentra has no user for is absent.
-	Users map[int]elentra.User
+	Users map[int]store.User
 }
 
 // ReadAudience reads the Audience of env's configuration with the same few

@@ -511,9 +511,9 @@ func addAttendees(ctx context.Context, env *Env, r *Report, v *eventView, wants 
 			all[p] = true
 		}
 	}
-	users := map[int]elentra.User{}
+	users := map[int]store.User{}
 	if len(all) > 0 {
-		us, err := env.DB.Users(ctx, sortedInts(all))
+		us, err := env.Store.Users(ctx, sortedInts(all))
 		if err != nil {
 			return err
 		}
@@ -579,7 +579,7 @@ func addAudience(ctx context.Context, env *Env, ids []int, people map[int][]int,
 			return err
 		}
 	}
-	members := func(ms []store.GroupMember) map[int][]int {
+	members := func(ms []elentra.GroupMember) map[int][]int {
 		out := map[int][]int{}
 		for _, m := range ms {
 			out[m.GroupID] = append(out[m.GroupID], m.ProxyID)
@@ -588,14 +588,14 @@ func addAudience(ctx context.Context, env *Env, ids []int, people map[int][]int,
 	}
 	var cohortMembers, groupMembers map[int][]int
 	if len(cohorts) > 0 {
-		ms, err := env.Store.CohortMembers(ctx, sortedInts(cohorts), now)
+		ms, err := env.DB.CohortMembers(ctx, sortedInts(cohorts), now)
 		if err != nil {
 			return err
 		}
 		cohortMembers = members(ms)
 	}
 	if len(groups) > 0 {
-		ms, err := env.Store.CourseGroupMembers(ctx, sortedInts(groups), now)
+		ms, err := env.DB.CourseGroupMembers(ctx, sortedInts(groups), now)
 		if err != nil {
 			return err
 		}

@@ -125,7 +125,7 @@ func TestCancelGuardsAndSwitches(t *testing.T) {
 		}
 	}
 	st := store.New(h.tdb.DB)
-	plan, err := st.PlanCourseSwitch(context.Background(), store.ScopeOf(h.cfg), []int{course}, false, h.now)
+	plan, err := st.PlanCourseSwitch(context.Background(), store.SyncRulesOf(h.cfg), []int{course}, false, h.now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ type scope struct {
 	Learners map[int][]int
 	Contacts []elentra.Contact
 	// Users are everyone above, by proxy id.
-	Users map[int]elentra.User
+	Users map[int]store.User
 }
 
 type scopeNeeds int
@@ -50,7 +50,7 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 	sc := &scope{Enabled: map[int]bool{}, Courses: map[int]elentra.Course{}}
 
 	// An admin's switch wins; sync.all_active_courses covers every active
-	// course an admin did not switch off (store.Switch.On).
+	// course an admin did not switch off (store.SyncRules.CourseOn).
 	switches, err := env.Store.CourseSwitches(ctx)
 	if err != nil {
 		return nil, err
@@ -68,7 +68,7 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 			return nil, err
 		}
 		for _, c := range cs {
-			if sw := switches[c.ID]; !sw.Enabled && sw.On(true) {
+			if sw := switches[c.ID]; !sw.Enabled && !sw.Off() {
 				enabledIDs = append(enabledIDs, c.ID)
 			}
 		}
@@ -130,9 +130,9 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 			people[id] = true
 		}
 	}
-	sc.Users = map[int]elentra.User{}
+	sc.Users = map[int]store.User{}
 	if len(people) > 0 {
-		us, err := env.DB.Users(ctx, sortedInts(people))
+		us, err := env.Store.Users(ctx, sortedInts(people))
 		if err != nil {
 			return nil, err
 		}
@@ -246,7 +246,7 @@ func truncate(s string, n int) string {
 	return string(r[:n])
 }
 
-func userName(u elentra.User) string {
+func userName(u store.User) string {
 	n := strings.TrimSpace(u.FirstName + " " + u.LastName)
 	if n == "" {
 		n = u.Username

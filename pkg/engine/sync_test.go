@@ -167,7 +167,7 @@ func TestDisableHoldsAgainstAllActiveCourses(t *testing.T) {
 		}
 	}
 	st := store.New(h.tdb.DB)
-	plan, err := st.PlanCourseSwitch(context.Background(), store.ScopeOf(h.cfg), []int{off}, false, h.now)
+	plan, err := st.PlanCourseSwitch(context.Background(), store.SyncRulesOf(h.cfg), []int{off}, false, h.now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
@@ -28,13 +27,13 @@ func MatchKey(email string, rules []string) string {
 
 func syncUsers(ctx context.Context, env *Env, r *Report) error {
 	cfg := env.Config
-	var users []elentra.User
+	var users []store.User
 	if env.AllUsers {
 		ids, err := env.DB.ActiveUserIDs(ctx, cfg.Elentra.AppID, cfg.Elentra.OrganisationID, env.Now())
 		if err != nil {
 			return err
 		}
-		if users, err = env.DB.Users(ctx, ids); err != nil {
+		if users, err = env.Store.Users(ctx, ids); err != nil {
 			return err
 		}
 	} else {
@@ -135,7 +134,7 @@ func syncUsers(ctx context.Context, env *Env, r *Report) error {
 	now := env.Now()
 	recs := make([]store.UserRecord, 0, len(results))
 	for _, res := range results {
-		recs = append(recs, store.UserRecord{ProxyID: res.ProxyID, ObjectID: res.ObjectID, Source: elentra.SourceMatched,
+		recs = append(recs, store.UserRecord{ProxyID: res.ProxyID, ObjectID: res.ObjectID, Source: store.SourceMatched,
 			MatchKey: MatchKey(emails[res.ProxyID], rules), MatchStatus: res.Status, CheckedAt: now})
 	}
 	if err := env.Store.PutUsers(ctx, recs, now); err != nil {

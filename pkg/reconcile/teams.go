@@ -81,33 +81,200 @@ func HashText(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// TeamStep is what a sync does next with a course's Team.
+type TeamStep int
+
+const (
+	// TeamNothing: no Team, and none is wanted (the course is not synced).
+	TeamNothing TeamStep = iota
+	// TeamSkip: the course is synced but not current, and has no Team:
+	// none is created, and a finding says why.
+	TeamSkip
+	// TeamCreate: synced and current without a Team: it is created (on the
+	// group a previous run made, when there is one).
+	TeamCreate
+	// TeamInSync: synced and current with its Team, which is kept up to
+	// date (a rename depends on the name template and is decided when
+	// planning).
+	TeamInSync
+	// TeamUnarchive: synced and current again, its Team archived.
+	TeamUnarchive
+	// TeamArchive: it has a Team it should no longer have, and
+	// sync.course_end is archive.
+	TeamArchive
+	// TeamKeep: it has a Team it should no longer have, left as it is
+	// (sync.course_end keep, or archived already).
+	TeamKeep
+)
+
+// Standing says whether a course should have an active Team and, when it
+// should not, why: the first reason that holds, in the order below.
+type Standing int
+
+const (
+	StandingCurrent      Standing = iota // synced, active, in a current curriculum period
+	StandingNotInElentra                 // Elentra no longer has the course
+	StandingDisabled                     // not switched on, nor taken in by sync.all_active_courses
+	StandingInactive                     // course_active is 0
+	StandingNoPeriod                     // no curriculum period covers today
+)
+
+// StandingOf finds a course's standing.
+func StandingOf(c Course) Standing {
+	switch {
+	case !c.Exists:
+		return StandingNotInElentra
+	case !c.Enabled:
+		return StandingDisabled
+	case !c.Active:
+		return StandingInactive
+	case !c.CurrentPeriod:
+		return StandingNoPeriod
+	}
+	return StandingCurrent
+}
+
+// reason says the standing in words, for the reasons and findings of a plan.
+func (s Standing) reason() string {
+	switch s {
+	case StandingNotInElentra:
+		return "the course no longer exists in Elentra"
+	case StandingDisabled:
+		return "the course was disabled"
+	case StandingInactive:
+		return "the course is inactive in Elentra"
+	case StandingNoPeriod:
+		return "the course has no current curriculum period"
+	}
+	return "the course is current"
+}
+
+// NextSync is what the next sync does with a course's Team, and the
+// course's standing that decides it.
+type NextSync struct {
+	Step     TeamStep
+	Standing Standing
+}
+
+// NextTeamSync is the rule of a course's Team: PlanTeams plans by it and
+// `courses list` says it. rec is the course's record (the zero record when
+// there is none); courseEnd is sync.course_end.
+func NextTeamSync(c Course, rec TeamRecord, courseEnd string) NextSync {
+	standing := StandingOf(c)
+	step := TeamNothing
+	switch {
+	case standing == StandingCurrent && !rec.hasTeam():
+		step = TeamCreate
+	case standing == StandingCurrent && rec.archived():
+		step = TeamUnarchive
+	case standing == StandingCurrent:
+		step = TeamInSync
+	case rec.hasTeam() && courseEnd == "archive" && !rec.archived():
+		step = TeamArchive
+	case rec.hasTeam():
+		step = TeamKeep
+	case c.Enabled:
+		step = TeamSkip
+	}
+	return NextSync{Step: step, Standing: standing}
+}
+
+// hasTeam: the record maps a group that has its Team (archived or not).
+func (r TeamRecord) hasTeam() bool {
+	return (r.State == StateTeam || r.State == StateArchived) && r.GroupID != ""
+}
+
+func (r TeamRecord) archived() bool { return r.Archived || r.State == StateArchived }
+
+// What `courses list` says the next sync does with a course (NextSync.String).
+const (
+	SyncCreateTeam    = "create Team"
+	SyncInSync        = "in sync"
+	SyncUnarchive     = "unarchive at next sync"
+	SyncArchive       = "archive at next sync"
+	SyncNoPeriod      = "skip: no current curriculum period"
+	SyncInactive      = "skip: inactive"
+	SyncNotInElentra  = "skip: not in Elentra"
+	SyncKeepDisabled  = "keep (disabled)"
+	SyncKeepNotExists = "keep (not in Elentra)"
+	SyncNothing       = "nothing (disabled)"
+)
+
+// String says the next sync in the words of `courses list`.
+func (n NextSync) String() string {
+	switch n.Step {
+	case TeamCreate:
+		return SyncCreateTeam
+	case TeamInSync:
+		return SyncInSync
+	case TeamUnarchive:
+		return SyncUnarchive
+	case TeamArchive:
+		return SyncArchive
+	case TeamNothing:
+		return SyncNothing
+	}
+	// TeamSkip, TeamKeep: what stands in the way.
+	switch n.Standing {
+	case StandingInactive:
+		return SyncInactive
+	case StandingNoPeriod:
+		return SyncNoPeriod
+	case StandingDisabled:
+		return SyncKeepDisabled
+	case StandingNotInElentra:
+		if n.Step == TeamKeep {
+			return SyncKeepNotExists
+		}
+		return SyncNotInElentra
+	}
+	return SyncNothing
+}
+
+// NextSyncText is one thing `courses list` says, with when it says it.
+type NextSyncText struct {
+	Text, When string
+}
+
+// NextSyncTexts are the words of NextSync.String with when each is said, in
+// the order `courses list --help` shows them.
+func NextSyncTexts() []NextSyncText {
+	return []NextSyncText{
+		{SyncCreateTeam, "enabled, current, no Team yet"},
+		{SyncInSync, "enabled, current, has its Team (a rename is decided by the sync itself)"},
+		{SyncUnarchive, "enabled and current again"},
+		{SyncInactive, "enabled, but course_active is 0"},
+		{SyncNoPeriod, "enabled, but no term covers today"},
+		{SyncNotInElentra, "enabled, but deleted in Elentra"},
+		{SyncArchive, "has a Team it no longer should, and sync.course_end is archive"},
+		{SyncKeepDisabled, "disabled with a Team, course_end keep"},
+		{SyncKeepNotExists, "deleted in Elentra, Team kept"},
+		{SyncNothing, "disabled, no Team"},
+	}
+}
+
 // PlanTeams decides, for every course in scope, whether its Team must be
-// created, renamed, archived or unarchived. Courses that are enabled but not
-// current, and courses without an owner, are findings.
+// created, renamed, archived or unarchived (by NextTeamSync). Courses that
+// are enabled but not current, and courses without an owner, are findings.
 func PlanTeams(in TeamsInput) Plan {
 	var p Plan
 	seen := map[int]bool{}
 	for _, c := range in.Courses {
 		seen[c.CourseID] = true
-		rec, hasRec := in.Records[c.CourseID]
-		hasTeam := hasRec && (rec.State == StateTeam || rec.State == StateArchived) && rec.GroupID != ""
-		current := c.Exists && c.Active && c.CurrentPeriod
-		if !c.Enabled {
-			if hasTeam {
-				planCourseEnd(&p, in, c.CourseID, rec, "the course was disabled")
-			}
+		rec := in.Records[c.CourseID]
+		next := NextTeamSync(c, rec, in.CourseEnd)
+		switch next.Step {
+		case TeamNothing, TeamKeep:
+			continue
+		case TeamArchive:
+			planArchive(&p, c.CourseID, rec, next.Standing)
+			continue
+		case TeamSkip:
+			p.note(Finding{Kind: "course_not_current", Severity: Note, CourseID: c.CourseID, Name: c.Code,
+				Message: "no Team is created: " + next.Standing.reason(), Fix: "a Team is created once the course is active in a current curriculum period"})
 			continue
 		}
-		if !current {
-			why := courseNotCurrent(c)
-			if hasTeam {
-				planCourseEnd(&p, in, c.CourseID, rec, why)
-			} else {
-				p.note(Finding{Kind: "course_not_current", Severity: Note, CourseID: c.CourseID, Name: c.Code,
-					Message: "no Team is created: " + why, Fix: "a Team is created once the course is active in a current curriculum period"})
-			}
-			continue
-		}
+		// The course is current: TeamCreate, TeamInSync or TeamUnarchive.
 		if len(c.OwnerIDs) == 0 {
 			msg := "the course has no Elentra owner with a Microsoft account"
 			if c.OwnersWithoutID > 0 {
@@ -115,7 +282,7 @@ func PlanTeams(in TeamsInput) Plan {
 			}
 			switch {
 			case in.OwnerRequired && in.StandInOwner == "":
-				if !hasTeam {
+				if next.Step == TeamCreate {
 					p.note(Finding{Kind: "no_owner", Severity: Warning, CourseID: c.CourseID, Name: c.Code,
 						Message: msg + "; no Team is created without one", Fix: "add a director or coordinator in Elentra, run sync-users or users link, or set sync.fallback_owner"})
 					continue
@@ -130,22 +297,22 @@ func PlanTeams(in TeamsInput) Plan {
 		}
 		desc := truncateRunes(c.Description, MaxDescription)
 		switch {
-		case !hasRec || rec.GroupID == "" || rec.State == StateNone || rec.State == StateGroupIntent || (rec.State == StateFailed && rec.GroupID == ""):
+		case next.Step == TeamCreate && rec.GroupID != "" && (rec.State == StateGroup || rec.State == StateFailed):
+			p.add(Action{Kind: KindCreateTeam, CourseID: c.CourseID, GroupID: rec.GroupID, DisplayName: c.DisplayName,
+				Description: &desc, MailNickname: c.MailNickname, Reason: "the group exists without its Team"})
+		case next.Step == TeamCreate:
 			owners := creationOwners(in.AdminObjectID, c.OwnerIDs)
 			if len(owners) == 0 && in.StandInOwner != "" {
 				owners = []string{in.StandInOwner}
 			}
 			reason := "the course has no Team"
-			if hasRec && rec.State == StateGroupIntent {
+			if rec.State == StateGroupIntent {
 				reason = "a previous run may have created the group: it is looked up before creating"
 			}
 			p.add(Action{Kind: KindCreateTeam, CourseID: c.CourseID, DisplayName: c.DisplayName, Description: &desc,
 				MailNickname: c.MailNickname, NicknameKey: c.NicknameKey, OwnerIDs: owners, Reason: reason})
-		case rec.State == StateGroup || rec.State == StateFailed:
-			p.add(Action{Kind: KindCreateTeam, CourseID: c.CourseID, GroupID: rec.GroupID, DisplayName: c.DisplayName,
-				Description: &desc, MailNickname: c.MailNickname, Reason: "the group exists without its Team"})
 		default:
-			if rec.Archived || rec.State == StateArchived {
+			if next.Step == TeamUnarchive {
 				p.add(Action{Kind: KindUnarchive, CourseID: c.CourseID, GroupID: rec.GroupID, Reason: "the course is current again"})
 			}
 			renamed := c.DisplayName != rec.DisplayName
@@ -167,13 +334,13 @@ func PlanTeams(in TeamsInput) Plan {
 		}
 	}
 	// Records of courses no longer in scope (deleted, or out of the filter):
-	// the course has ended for the tool.
+	// the course has ended for the tool, as one Elentra no longer has.
 	for id, rec := range in.Records {
 		if seen[id] {
 			continue
 		}
-		if (rec.State == StateTeam || rec.State == StateArchived) && rec.GroupID != "" {
-			planCourseEnd(&p, in, id, rec, "the course no longer exists in Elentra")
+		if next := NextTeamSync(Course{CourseID: id}, rec, in.CourseEnd); next.Step == TeamArchive {
+			planArchive(&p, id, rec, next.Standing)
 		}
 	}
 	guardArchives(&p, in)
@@ -188,7 +355,7 @@ func PlanTeams(in TeamsInput) Plan {
 func guardArchives(p *Plan, in TeamsInput) {
 	teams := 0
 	for _, rec := range in.Records {
-		if (rec.State == StateTeam || rec.State == StateArchived) && rec.GroupID != "" {
+		if rec.hasTeam() {
 			teams++
 		}
 	}
@@ -206,22 +373,8 @@ func guardArchives(p *Plan, in TeamsInput) {
 	p.Held = append(p.Held, held...)
 }
 
-func courseNotCurrent(c Course) string {
-	switch {
-	case !c.Exists:
-		return "the course no longer exists in Elentra"
-	case !c.Active:
-		return "the course is inactive in Elentra"
-	default:
-		return "the course has no current curriculum period"
-	}
-}
-
-func planCourseEnd(p *Plan, in TeamsInput, courseID int, rec TeamRecord, why string) {
-	if in.CourseEnd != "archive" || rec.Archived || rec.State == StateArchived {
-		return
-	}
-	p.add(Action{Kind: KindArchiveTeam, CourseID: courseID, GroupID: rec.GroupID, Reason: why + " (sync.course_end: archive)"})
+func planArchive(p *Plan, courseID int, rec TeamRecord, why Standing) {
+	p.add(Action{Kind: KindArchiveTeam, CourseID: courseID, GroupID: rec.GroupID, Reason: why.reason() + " (sync.course_end: archive)"})
 }
 
 // creationOwners are the owners bound when the group is created: the

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -250,5 +251,81 @@ func TestPlanTeamsApplicationMode(t *testing.T) {
 	p = PlanTeams(TeamsInput{Courses: []Course{c}, OwnerRequired: true, StandInOwner: "fallback"})
 	if strings.Join(p.Actions[0].OwnerIDs, ",") != "owner-1" {
 		t.Errorf("a course with an owner binds only its owners: %v", p.Actions[0].OwnerIDs)
+	}
+}
+
+// PlanTeams plans what NextTeamSync says, for every standing of a course
+// and every record it may have: `courses list` shows the same rule.
+func TestPlanTeamsFollowsNextTeamSync(t *testing.T) {
+	records := map[string]*TeamRecord{
+		"none":           nil,
+		"intent":         {CourseID: 7, State: StateGroupIntent},
+		"group":          {CourseID: 7, State: StateGroup, GroupID: "g1"},
+		"failed, group":  {CourseID: 7, State: StateFailed, GroupID: "g1"},
+		"team":           ptr(teamRec(7)),
+		"archived":       {CourseID: 7, State: StateArchived, GroupID: "g1", Archived: true, DisplayName: "MED1 Anatomy", DescriptionHash: HashText("Bones")},
+		"team, no group": {CourseID: 7, State: StateTeam},
+	}
+	want := map[TeamStep]string{TeamCreate: "create_team", TeamUnarchive: "unarchive_team", TeamArchive: "archive_team"}
+	for _, exists := range []bool{true, false} {
+		for _, enabled := range []bool{true, false} {
+			for _, active := range []bool{true, false} {
+				for _, period := range []bool{true, false} {
+					for name, rec := range records {
+						for _, end := range []string{"keep", "archive"} {
+							c := course(7)
+							c.Exists, c.Enabled, c.Active, c.CurrentPeriod = exists, enabled, active, period
+							recs := map[int]TeamRecord{}
+							var r TeamRecord
+							if rec != nil {
+								r, recs[7] = *rec, *rec
+							}
+							next := NextTeamSync(c, r, end)
+							p := PlanTeams(TeamsInput{Courses: []Course{c}, Records: recs, CourseEnd: end, AdminObjectID: admin, Guards: testGuards})
+							label := fmt.Sprintf("exists %v, enabled %v, active %v, period %v, record %s, course_end %s: %s", exists, enabled, active, period, name, end, next)
+							if got := kinds(p); got != want[next.Step] {
+								t.Errorf("%s: actions %q, want %q", label, got, want[next.Step])
+							}
+							if skipped := findingKinds(p) == "course_not_current"; skipped != (next.Step == TeamSkip) {
+								t.Errorf("%s: findings %q", label, findingKinds(p))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestNextTeamSyncWords(t *testing.T) {
+	for _, tc := range []struct {
+		next NextSync
+		want string
+	}{
+		{NextSync{TeamCreate, StandingCurrent}, SyncCreateTeam},
+		{NextSync{TeamInSync, StandingCurrent}, SyncInSync},
+		{NextSync{TeamUnarchive, StandingCurrent}, SyncUnarchive},
+		{NextSync{TeamArchive, StandingDisabled}, SyncArchive},
+		{NextSync{TeamKeep, StandingDisabled}, SyncKeepDisabled},
+		{NextSync{TeamKeep, StandingNotInElentra}, SyncKeepNotExists},
+		{NextSync{TeamKeep, StandingInactive}, SyncInactive},
+		{NextSync{TeamSkip, StandingInactive}, SyncInactive},
+		{NextSync{TeamSkip, StandingNoPeriod}, SyncNoPeriod},
+		{NextSync{TeamSkip, StandingNotInElentra}, SyncNotInElentra},
+		{NextSync{TeamNothing, StandingDisabled}, SyncNothing},
+		{NextSync{TeamNothing, StandingNotInElentra}, SyncNothing},
+	} {
+		if got := tc.next.String(); got != tc.want {
+			t.Errorf("%+v says %q, want %q", tc.next, got, tc.want)
+		}
+	}
+	said := map[string]bool{}
+	for _, tt := range NextSyncTexts() {
+		said[tt.Text] = true
+	}
+	for _, w := range []string{SyncCreateTeam, SyncInSync, SyncUnarchive, SyncArchive, SyncNoPeriod, SyncInactive, SyncNotInElentra, SyncKeepDisabled, SyncKeepNotExists, SyncNothing} {
+		if !said[w] {
+			t.Errorf("the help does not explain %q", w)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
 	"github.com/elentra-teams/elentra-teams/pkg/school"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
 func TestGenerateIsDeterministic(t *testing.T) {
@@ -222,7 +223,7 @@ func TestLoadSmallAndLearnersMatchTheRule(t *testing.T) {
 		t.Errorf("other-organisation course learners = %v, want only user %d", l, s.Edge.OtherOrgUser)
 	}
 
-	users, err := tdb.DB.Users(ctx, []int{s.Edge.QuotedNames[0], s.Edge.QuotedNames[2]})
+	users, err := store.New(tdb.DB).Users(ctx, []int{s.Edge.QuotedNames[0], s.Edge.QuotedNames[2]})
 	if err == nil {
 		t.Errorf("Users without the tool's tables succeeded: %+v", users)
 	}

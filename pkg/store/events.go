@@ -12,6 +12,9 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 )
 
+// EventsTable maps learning events to their Teams meetings.
+const EventsTable = "msteams_events"
+
 // EventRecord is a row of msteams_events.
 type EventRecord struct {
 	EventID int
@@ -272,73 +275,4 @@ func (s *Store) RecordEventCancelled(ctx context.Context, eventID int, now time.
 // `events list`.
 func (s *Store) RecordEventError(ctx context.Context, eventID int, msg string, now time.Time) error {
 	return s.recordLastError(ctx, EventsTable, "event_id", eventID, msg, now, "event")
-}
-
-// GroupMember is a member of a cohort (groups) or of a small group inside a
-// course (course_groups): whom an event of that audience invites.
-type GroupMember struct {
-	GroupID int `db:"group_id"`
-	ProxyID int `db:"proxy_id"`
-}
-
-// CohortMembers returns the active members of these cohorts (groups rows)
-// as of now: the group active and open, the membership active and open.
-// One query per elentra.MaxInList groups.
-func (s *Store) CohortMembers(ctx context.Context, groupIDs []int, now time.Time) ([]GroupMember, error) {
-	t := now.Unix()
-	return s.groupMembers(ctx, groupIDs, `SELECT gm.group_id, gm.proxy_id
-		FROM `+s.db.Table("groups")+` g JOIN `+s.db.Table("group_members")+` gm ON gm.group_id = g.group_id
-		WHERE g.group_id IN (?) AND g.group_active = 1
-			AND (g.start_date IS NULL OR g.start_date <= ?)
-			AND (g.expire_date IS NULL OR g.expire_date = 0 OR g.expire_date >= ?)
-			AND gm.member_active = 1 AND gm.start_date <= ? AND (gm.finish_date = 0 OR gm.finish_date >= ?)`, t, t, t, t)
-}
-
-// CourseGroupMembers returns the active members of these course groups
-// (course_groups rows) as of now. One query per elentra.MaxInList groups.
-func (s *Store) CourseGroupMembers(ctx context.Context, cgroupIDs []int, now time.Time) ([]GroupMember, error) {
-	t := now.Unix()
-	return s.groupMembers(ctx, cgroupIDs, `SELECT cga.cgroup_id AS group_id, cga.proxy_id
-		FROM `+s.db.Table("course_groups")+` cg JOIN `+s.db.Table("course_group_audience")+` cga ON cga.cgroup_id = cg.cgroup_id
-		WHERE cg.cgroup_id IN (?) AND cg.active = 1
-			AND cga.active = 1 AND cga.start_date <= ? AND (cga.finish_date = 0 OR cga.finish_date >= ?)`, t, t)
-}
-
-func (s *Store) groupMembers(ctx context.Context, ids []int, query string, args ...any) ([]GroupMember, error) {
-	ids = sortedPositiveIDs(ids)
-	var out []GroupMember
-	for len(ids) > 0 {
-		n := min(len(ids), elentra.MaxInList)
-		q, qargs, err := elentra.In(query, append([]any{ids[:n]}, args...)...)
-		if err != nil {
-			return nil, err
-		}
-		ids = ids[n:]
-		var part []GroupMember
-		if err := s.db.Select(ctx, &part, q, qargs...); err != nil {
-			return nil, fmt.Errorf("read group members: %w", err)
-		}
-		out = append(out, part...)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].GroupID != out[j].GroupID {
-			return out[i].GroupID < out[j].GroupID
-		}
-		return out[i].ProxyID < out[j].ProxyID
-	})
-	return out, nil
-}
-
-// sortedPositiveIDs drops duplicates and non-ids (0, negative) and sorts.
-func sortedPositiveIDs(ids []int) []int {
-	seen := map[int]bool{}
-	out := make([]int, 0, len(ids))
-	for _, id := range ids {
-		if id > 0 && !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	sort.Ints(out)
-	return out
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/school"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
@@ -28,8 +28,8 @@ func TestSwitchOn(t *testing.T) {
 		{"switched off beats the policy", store.Switch{SwitchedAt: at}, true, false},
 		{"a sync's row (off, never switched) follows the policy", store.Switch{}, true, true},
 	} {
-		if got := tc.sw.On(tc.policy); got != tc.want {
-			t.Errorf("%s: On(%v) = %v, want %v", tc.name, tc.policy, got, tc.want)
+		if got := (store.SyncRules{AllActiveCourses: tc.policy}).CourseOn(tc.sw, true); got != tc.want {
+			t.Errorf("%s: CourseOn under all_active_courses %v = %v, want %v", tc.name, tc.policy, got, tc.want)
 		}
 	}
 }
@@ -47,9 +47,9 @@ func tinySchool(t *testing.T, k int) (*elentratest.TestDB, *school.School) {
 	return tdb, s
 }
 
-// defaultScope is the configuration's defaults for organisation 1.
-func defaultScope() store.Scope {
-	return store.Scope{OrganisationID: 1, AppID: 1, CourseEnd: "keep", ContactTypes: []string{"director", "ccoordinator", "pcoordinator", "faculty", "ta"}, EventsHorizon: 14 * 24 * time.Hour}
+// defaultRules is the configuration's defaults for organisation 1.
+func defaultRules() store.SyncRules {
+	return store.SyncRules{OrganisationID: 1, AppID: 1, CourseEnd: "keep", ContactTypes: []string{"director", "ccoordinator", "pcoordinator", "faculty", "ta"}, EventsHorizon: 14 * 24 * time.Hour}
 }
 
 func TestCourseSwitchChecksEveryIDBeforeWriting(t *testing.T) {
@@ -58,7 +58,7 @@ func TestCourseSwitchChecksEveryIDBeforeWriting(t *testing.T) {
 	st := store.New(tdb.DB)
 	now := s.Spec.Now
 
-	_, err := st.PlanCourseSwitch(ctx, defaultScope(), []int{3, 99999, s.Edge.OtherOrgCourse}, true, now)
+	_, err := st.PlanCourseSwitch(ctx, defaultRules(), []int{3, 99999, s.Edge.OtherOrgCourse}, true, now)
 	var unknown *store.UnknownIDsError
 	if !errors.As(err, &unknown) {
 		t.Fatalf("PlanCourseSwitch with unknown ids: err = %v, want *UnknownIDsError", err)
@@ -86,22 +86,22 @@ func TestCourseSwitchWritesOnlyWhatChanges(t *testing.T) {
 	tdb, s := tinySchool(t, 1)
 	st := store.New(tdb.DB)
 	now := s.Spec.Now
-	scope := defaultScope()
+	rules := defaultRules()
 
-	plan, err := st.PlanCourseSwitch(ctx, scope, []int{3, 8, 3}, true, now)
+	plan, err := st.PlanCourseSwitch(ctx, rules, []int{3, 8, 3}, true, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(plan.Items) != 2 || plan.Changes() != 2 {
 		t.Fatalf("plan = %+v, want courses 3 and 8 once each, both to change", plan.Items)
 	}
-	if plan.Items[0].Next != store.SyncCreateTeam || plan.Items[1].Next != store.SyncInactive {
-		t.Errorf("next syncs = %q, %q; want %q, %q", plan.Items[0].Next, plan.Items[1].Next, store.SyncCreateTeam, store.SyncInactive)
+	if plan.Items[0].Next != reconcile.SyncCreateTeam || plan.Items[1].Next != reconcile.SyncInactive {
+		t.Errorf("next syncs = %q, %q; want %q, %q", plan.Items[0].Next, plan.Items[1].Next, reconcile.SyncCreateTeam, reconcile.SyncInactive)
 	}
 	if err := st.ApplySwitch(ctx, plan, now); err != nil {
 		t.Fatal(err)
 	}
-	again, err := st.PlanCourseSwitch(ctx, scope, []int{3, 8}, true, now)
+	again, err := st.PlanCourseSwitch(ctx, rules, []int{3, 8}, true, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,15 +111,15 @@ func TestCourseSwitchWritesOnlyWhatChanges(t *testing.T) {
 
 	// Disabling a course nobody enabled writes nothing, unless
 	// sync.all_active_courses would take it in.
-	off, err := st.PlanCourseSwitch(ctx, scope, []int{4}, false, now)
+	off, err := st.PlanCourseSwitch(ctx, rules, []int{4}, false, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if off.Changes() != 0 {
 		t.Errorf("disabling a course that is off plans a write")
 	}
-	scope.AllActiveCourses = true
-	off, err = st.PlanCourseSwitch(ctx, scope, []int{4}, false, now)
+	rules.AllActiveCourses = true
+	off, err = st.PlanCourseSwitch(ctx, rules, []int{4}, false, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestCourseSwitchWritesOnlyWhatChanges(t *testing.T) {
 	if err := st.ApplySwitch(ctx, off, now); err != nil {
 		t.Fatal(err)
 	}
-	lines, err := st.ListCourses(ctx, scope, store.CourseListOptions{EnabledOnly: true}, now)
+	lines, err := st.ListCourses(ctx, rules, store.CourseListOptions{EnabledOnly: true}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,12 +172,12 @@ func TestListCoursesSaysWhatTheNextSyncDoes(t *testing.T) {
 		(?, 1, NULL, 'none', NOW(), NOW()),
 		(?, 1, 'g10', 'team', NOW(), NOW())`, s.Edge.Inactive, noPeriod)
 	want := map[int]string{
-		1: store.SyncCreateTeam, 2: store.SyncInSync, 3: store.SyncUnarchive, 4: store.SyncKeepDisabled,
-		5: store.SyncNothing, 6: store.SyncCreateTeam, s.Edge.Inactive: store.SyncInactive, noPeriod: store.SyncNoPeriod,
+		1: reconcile.SyncCreateTeam, 2: reconcile.SyncInSync, 3: reconcile.SyncUnarchive, 4: reconcile.SyncKeepDisabled,
+		5: reconcile.SyncNothing, 6: reconcile.SyncCreateTeam, s.Edge.Inactive: reconcile.SyncInactive, noPeriod: reconcile.SyncNoPeriod,
 	}
-	check := func(scope store.Scope, want map[int]string) {
+	check := func(rules store.SyncRules, want map[int]string) {
 		t.Helper()
-		lines, err := st.ListCourses(ctx, scope, store.CourseListOptions{}, now)
+		lines, err := st.ListCourses(ctx, rules, store.CourseListOptions{}, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,23 +187,23 @@ func TestListCoursesSaysWhatTheNextSyncDoes(t *testing.T) {
 		}
 		for id, w := range want {
 			if got[id] != w {
-				t.Errorf("course_end %s: course %d next sync = %q, want %q", scope.CourseEnd, id, got[id], w)
+				t.Errorf("course_end %s: course %d next sync = %q, want %q", rules.CourseEnd, id, got[id], w)
 			}
 		}
 	}
-	scope := defaultScope()
-	check(scope, want)
+	rules := defaultRules()
+	check(rules, want)
 
-	scope.CourseEnd = "archive"
-	want[4] = store.SyncArchive
-	want[noPeriod] = store.SyncArchive // enabled, has a Team, no longer current
-	check(scope, want)
+	rules.CourseEnd = "archive"
+	want[4] = reconcile.SyncArchive
+	want[noPeriod] = reconcile.SyncArchive // enabled, has a Team, no longer current
+	check(rules, want)
 
 	// A course deleted in Elentra that still has a Team.
 	tdb.Exec(t, "DELETE FROM courses WHERE course_id = 2")
-	check(scope, map[int]string{2: store.SyncArchive})
-	scope.CourseEnd = "keep"
-	check(scope, map[int]string{2: store.SyncKeepNotExists})
+	check(rules, map[int]string{2: reconcile.SyncArchive})
+	rules.CourseEnd = "keep"
+	check(rules, map[int]string{2: reconcile.SyncKeepNotExists})
 }
 
 func TestListQueriesAreConstantInTheSizeOfTheSchool(t *testing.T) {
@@ -218,7 +218,7 @@ func TestListQueriesAreConstantInTheSizeOfTheSchool(t *testing.T) {
 				ids = append(ids, c.ID)
 			}
 		}
-		plan, err := st.PlanCourseSwitch(ctx, defaultScope(), ids, true, now)
+		plan, err := st.PlanCourseSwitch(ctx, defaultRules(), ids, true, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,15 +238,15 @@ func TestListQueriesAreConstantInTheSizeOfTheSchool(t *testing.T) {
 			out[name] = tdb.DB.QueryCount() - before
 		}
 		measure("ListCourses", func() (int, error) {
-			l, err := st.ListCourses(ctx, defaultScope(), store.CourseListOptions{}, now)
+			l, err := st.ListCourses(ctx, defaultRules(), store.CourseListOptions{}, now)
 			return len(l), err
 		})
 		measure("ListEvents", func() (int, error) {
-			l, err := st.ListEvents(ctx, defaultScope(), store.EventListOptions{}, now)
+			l, err := st.ListEvents(ctx, defaultRules(), store.EventListOptions{}, now)
 			return len(l), err
 		})
 		measure("ListUsers", func() (int, error) {
-			l, err := st.ListUsers(ctx, defaultScope(), store.UserListOptions{}, now)
+			l, err := st.ListUsers(ctx, defaultRules(), store.UserListOptions{}, now)
 			return len(l), err
 		})
 		return out
@@ -275,15 +275,15 @@ func TestListUsersShowsEachSourceAndStatus(t *testing.T) {
 	manual, matched, unmatched := learners[course][0], learners[course][1], learners[course][2]
 	const guid = "0f8fad5b-d9cb-469f-a165-70867728950e"
 	for _, r := range []store.UserRecord{
-		{ProxyID: manual, ObjectID: strings.ToUpper(guid), Source: elentra.SourceManual},
-		{ProxyID: matched, ObjectID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Source: elentra.SourceMatched, MatchStatus: store.MatchMatched},
-		{ProxyID: unmatched, Source: elentra.SourceMatched, MatchStatus: store.MatchUnmatched},
+		{ProxyID: manual, ObjectID: strings.ToUpper(guid), Source: store.SourceManual},
+		{ProxyID: matched, ObjectID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Source: store.SourceMatched, MatchStatus: store.MatchMatched},
+		{ProxyID: unmatched, Source: store.SourceMatched, MatchStatus: store.MatchUnmatched},
 	} {
 		if err := st.PutUser(ctx, r, now); err != nil {
 			t.Fatal(err)
 		}
 	}
-	lines, err := st.ListUsers(ctx, defaultScope(), store.UserListOptions{CourseID: course}, now)
+	lines, err := st.ListUsers(ctx, defaultRules(), store.UserListOptions{CourseID: course}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,10 +291,10 @@ func TestListUsersShowsEachSourceAndStatus(t *testing.T) {
 	for _, l := range lines {
 		by[l.ProxyID] = l
 	}
-	if l := by[manual]; l.ObjectID != guid || l.Source != elentra.SourceManual || l.MatchStatus != store.StatusManual {
+	if l := by[manual]; l.ObjectID != guid || l.Source != store.SourceManual || l.MatchStatus != store.StatusManual {
 		t.Errorf("manual link shows as %+v", l)
 	}
-	if l := by[matched]; l.Source != elentra.SourceMatched || l.MatchStatus != store.MatchMatched {
+	if l := by[matched]; l.Source != store.SourceMatched || l.MatchStatus != store.MatchMatched {
 		t.Errorf("match shows as %+v", l)
 	}
 	if l := by[unmatched]; l.ObjectID != "" || l.MatchStatus != store.MatchUnmatched {
@@ -304,7 +304,7 @@ func TestListUsersShowsEachSourceAndStatus(t *testing.T) {
 		t.Errorf("an unchecked user shows as %+v", l)
 	}
 
-	only, err := st.ListUsers(ctx, defaultScope(), store.UserListOptions{CourseID: course, Unmatched: true}, now)
+	only, err := st.ListUsers(ctx, defaultRules(), store.UserListOptions{CourseID: course, Unmatched: true}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,11 +356,11 @@ func TestLinkAndUnlink(t *testing.T) {
 	}
 
 	// Unlink removes a manual link only.
-	if err := st.PutUser(ctx, store.UserRecord{ProxyID: 27, ObjectID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Source: elentra.SourceMatched, MatchStatus: store.MatchMatched}, now); err != nil {
+	if err := st.PutUser(ctx, store.UserRecord{ProxyID: 27, ObjectID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Source: store.SourceMatched, MatchStatus: store.MatchMatched}, now); err != nil {
 		t.Fatal(err)
 	}
 	un, err := st.PlanUnlink(ctx, 27)
-	if err != nil || un.Change || un.Source != elentra.SourceMatched {
+	if err != nil || un.Change || un.Source != store.SourceMatched {
 		t.Errorf("unlink of a matched user: %+v, %v; want no change", un, err)
 	}
 	un, err = st.PlanUnlink(ctx, 25)
@@ -377,7 +377,7 @@ func TestLinkAndUnlink(t *testing.T) {
 	if _, ok := recs[25]; ok {
 		t.Errorf("user 25 still has a record after unlink")
 	}
-	if recs[27].Source != elentra.SourceMatched {
+	if recs[27].Source != store.SourceMatched {
 		t.Errorf("user 27's match is gone: %+v", recs)
 	}
 	if _, err := st.PlanUnlink(ctx, 99999); !errors.As(err, &unknown) {

@@ -24,11 +24,11 @@ func TestPutUserRoundTripsAndReplaces(t *testing.T) {
 	s := store.New(tdb.DB)
 	t0 := time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)
 
-	first := store.UserRecord{ProxyID: 7, Source: elentra.SourceMatched, MatchKey: "k1", MatchStatus: store.MatchUnmatched, CheckedAt: t0}
+	first := store.UserRecord{ProxyID: 7, Source: store.SourceMatched, MatchKey: "k1", MatchStatus: store.MatchUnmatched, CheckedAt: t0}
 	if err := s.PutUser(ctx, first, t0); err != nil {
 		t.Fatal(err)
 	}
-	second := store.UserRecord{ProxyID: 7, ObjectID: "0f8fad5b-d9cb-469f-a165-70867728950e", Source: elentra.SourceManual}
+	second := store.UserRecord{ProxyID: 7, ObjectID: "0f8fad5b-d9cb-469f-a165-70867728950e", Source: store.SourceManual}
 	if err := s.PutUser(ctx, second, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestPutUserRoundTripsAndReplaces(t *testing.T) {
 		t.Fatalf("UserRecords = %d records, want 1 (user 8 has none)", len(got))
 	}
 	r := got[7]
-	if r.ObjectID != second.ObjectID || r.Source != elentra.SourceManual || r.MatchKey != "" || !r.CheckedAt.IsZero() || !r.UpdatedAt.Equal(t0.Add(time.Hour)) {
+	if r.ObjectID != second.ObjectID || r.Source != store.SourceManual || r.MatchKey != "" || !r.CheckedAt.IsZero() || !r.UpdatedAt.Equal(t0.Add(time.Hour)) {
 		t.Errorf("record after replace = %+v", r)
 	}
 
