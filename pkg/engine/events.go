@@ -110,9 +110,7 @@ func syncEvents(ctx context.Context, env *Env, r *Report) error {
 	for _, id := range ids {
 		in.Events = append(in.Events, wants[id])
 		if rec, ok := v.records[id]; ok {
-			in.Records[id] = reconcile.EventRecord{EventID: id, CourseID: rec.CourseID, State: rec.State, GraphEventID: rec.GraphEventID,
-				TransactionID: rec.TransactionID, Generation: rec.Generation, JoinURL: rec.JoinURL, ElinkID: rec.ElinkID,
-				SentHashes: rec.SentHashes, Finish: rec.Finish}
+			in.Records[id] = rec.EventRecord
 		}
 	}
 	if err := findMeetings(ctx, env, r, v, wants, in.Meetings, now); err != nil {

@@ -26,8 +26,7 @@ func teamsInput(env *Env, sc *scope, n *names) (reconcile.TeamsInput, []reconcil
 		ids[id] = true
 	}
 	for id, r := range sc.Records {
-		in.Records[id] = reconcile.TeamRecord{CourseID: id, State: r.State, GroupID: r.GroupID, DisplayName: r.DisplayName,
-			DescriptionHash: r.DescriptionHash, Archived: r.State == reconcile.StateArchived}
+		in.Records[id] = r.TeamRecord
 		if r.GroupID != "" {
 			ids[id] = true
 		}

@@ -39,14 +39,14 @@ type Course struct {
 	OwnersWithoutID int
 }
 
-// TeamRecord is the actual side of one course: the tool's msteams_courses row.
+// TeamRecord is the actual side of one course: the tool's msteams_courses
+// row, the part the planner reads (store.TeamRecord holds it, read as it is).
 type TeamRecord struct {
 	CourseID        int
 	State           string
 	GroupID         string
 	DisplayName     string // the name last sent to Graph
 	DescriptionHash string // of the description last sent
-	Archived        bool
 }
 
 // TeamsInput is everything PlanTeams needs.
@@ -145,7 +145,7 @@ func PlanTeams(in TeamsInput) Plan {
 			p.add(Action{Kind: KindCreateTeam, CourseID: c.CourseID, GroupID: rec.GroupID, DisplayName: c.DisplayName,
 				Description: &desc, MailNickname: c.MailNickname, Reason: "the group exists without its Team"})
 		default:
-			if rec.Archived || rec.State == StateArchived {
+			if rec.State == StateArchived {
 				p.add(Action{Kind: KindUnarchive, CourseID: c.CourseID, GroupID: rec.GroupID, Reason: "the course is current again"})
 			}
 			renamed := c.DisplayName != rec.DisplayName
@@ -218,7 +218,7 @@ func courseNotCurrent(c Course) string {
 }
 
 func planCourseEnd(p *Plan, in TeamsInput, courseID int, rec TeamRecord, why string) {
-	if in.CourseEnd != "archive" || rec.Archived || rec.State == StateArchived {
+	if in.CourseEnd != "archive" || rec.State == StateArchived {
 		return
 	}
 	p.add(Action{Kind: KindArchiveTeam, CourseID: courseID, GroupID: rec.GroupID, Reason: why + " (sync.course_end: archive)"})
