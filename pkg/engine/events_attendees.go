@@ -130,64 +130,58 @@ func (run *eventsRun) addAudience(ctx context.Context, ids []int, people map[int
 	if err != nil {
 		return err
 	}
-	courses, cohorts, groups := map[int]bool{}, map[int]bool{}, map[int]bool{}
+	// The rows that name an id; and by type, the ids named whose people
+	// are read (courses, cohorts, course groups).
+	type audienceRow struct {
+		eventID int
+		typ     string
+		id      int
+	}
+	var named []audienceRow
+	namedIDs := map[string]map[int]bool{elentra.AudienceCourseID: {}, elentra.AudienceCohort: {}, elentra.AudienceGroupID: {}}
 	for _, a := range rows {
 		n, err := strconv.Atoi(strings.TrimSpace(a.Value))
 		if err != nil || n <= 0 {
 			continue
 		}
-		switch a.Type {
-		case elentra.AudienceCourseID:
-			courses[n] = true
-		case elentra.AudienceCohort:
-			cohorts[n] = true
-		case elentra.AudienceGroupID:
-			groups[n] = true
+		named = append(named, audienceRow{eventID: a.EventID, typ: a.Type, id: n})
+		if set, ok := namedIDs[a.Type]; ok {
+			set[n] = true
 		}
 	}
-	learners := map[int][]int{}
-	if len(courses) > 0 {
-		if learners, err = env.DB.Learners(ctx, sortedInts(courses), env.Config.Elentra.AppID, run.now); err != nil {
+	members := map[string]map[int][]int{}
+	if courses := namedIDs[elentra.AudienceCourseID]; len(courses) > 0 {
+		if members[elentra.AudienceCourseID], err = env.DB.Learners(ctx, sortedInts(courses), env.Config.Elentra.AppID, run.now); err != nil {
 			return err
 		}
 	}
-	members := func(ms []store.GroupMember) map[int][]int {
+	byGroup := func(ms []store.GroupMember) map[int][]int {
 		out := map[int][]int{}
 		for _, m := range ms {
 			out[m.GroupID] = append(out[m.GroupID], m.ProxyID)
 		}
 		return out
 	}
-	var cohortMembers, groupMembers map[int][]int
-	if len(cohorts) > 0 {
+	if cohorts := namedIDs[elentra.AudienceCohort]; len(cohorts) > 0 {
 		ms, err := env.Store.CohortMembers(ctx, sortedInts(cohorts), run.now)
 		if err != nil {
 			return err
 		}
-		cohortMembers = members(ms)
+		members[elentra.AudienceCohort] = byGroup(ms)
 	}
-	if len(groups) > 0 {
+	if groups := namedIDs[elentra.AudienceGroupID]; len(groups) > 0 {
 		ms, err := env.Store.CourseGroupMembers(ctx, sortedInts(groups), run.now)
 		if err != nil {
 			return err
 		}
-		groupMembers = members(ms)
+		members[elentra.AudienceGroupID] = byGroup(ms)
 	}
-	for _, a := range rows {
-		n, err := strconv.Atoi(strings.TrimSpace(a.Value))
-		if err != nil || n <= 0 {
+	for _, a := range named {
+		if a.typ == elentra.AudienceProxyID {
+			people[a.eventID] = append(people[a.eventID], a.id)
 			continue
 		}
-		switch a.Type {
-		case elentra.AudienceCourseID:
-			people[a.EventID] = append(people[a.EventID], learners[n]...)
-		case elentra.AudienceCohort:
-			people[a.EventID] = append(people[a.EventID], cohortMembers[n]...)
-		case elentra.AudienceGroupID:
-			people[a.EventID] = append(people[a.EventID], groupMembers[n]...)
-		case elentra.AudienceProxyID:
-			people[a.EventID] = append(people[a.EventID], n)
-		}
+		people[a.eventID] = append(people[a.eventID], members[a.typ][a.id]...)
 	}
 	return nil
 }
