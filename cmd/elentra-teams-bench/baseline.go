@@ -60,14 +60,7 @@ func runBaseline(ctx context.Context, o Options, w *world, res *Result, progress
 	b.graph = msgraph.New(msgraph.Options{BaseURL: sim.url, TokenSource: ts, NoPacing: true,
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			b.waited += d
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+			return msgraph.Sleep(ctx, d)
 		}})
 	var steps []*BaselineStep
 	for _, ph := range []string{phaseInitial, phaseChurn} {

@@ -74,7 +74,8 @@ type Env struct {
 	LockCheckInterval time.Duration
 	// ReplicationDelay is the wait between looks for an object Microsoft
 	// has made but not yet lists (default 10 s, Microsoft's advice);
-	// Sleep waits (default time's, cut short by ctx): tests inject both.
+	// Sleep waits (default msgraph.Sleep, cut short by ctx): tests inject
+	// both.
 	ReplicationDelay time.Duration
 	Sleep            func(ctx context.Context, d time.Duration) error
 
@@ -633,19 +634,17 @@ func (b *budget) report(r *Report) {
 		Fix:     "if these changes are expected (a first sync of a large school), raise sync.max_actions or let the next runs finish them"})
 }
 
-// sleep waits d, or until ctx is done.
+// sleep waits d (env.Sleep, or msgraph's real-time wait), or until ctx is
+// done: its error then says why the run stopped (a lost run lock), not only
+// that it did.
 func (env *Env) sleep(ctx context.Context, d time.Duration) error {
 	if env.Sleep != nil {
 		return env.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	if err := msgraph.Sleep(ctx, d); err != nil {
 		return context.Cause(ctx)
 	}
+	return nil
 }
 
 // guards are the configuration's guards on the writes a student notices.

@@ -56,8 +56,7 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 	// before the next are listed: memory holds one chunk's member lists,
 	// whatever the size of the school. Removals wait for the end of the
 	// run: the run guard weighs them all before any is made.
-	ms := &memberSync{env: env, r: r, sc: sc, managed: managed, budget: newBudget(env),
-		applier: &membersApplier{env: env, r: r, managed: managed}, tick: env.progress("sync-members", len(courseIDs))}
+	ms := newMemberSync(env, r, sc, managed, len(courseIDs))
 	defer ms.budget.report(r)
 	for start := 0; start < len(courseIDs); start += membersChunk {
 		chunk := courseIDs[start:min(start+membersChunk, len(courseIDs))]
@@ -83,6 +82,12 @@ type memberSync struct {
 	applier *membersApplier
 	tick    func()
 
+	// protected are the accounts never removed (the authorizing account,
+	// sync.fallback_owner), lower-case; organizer is the organiser's
+	// mailbox in application mode, never put in a Team.
+	protected map[string]bool
+	organizer string
+
 	// removals passed their Team's guard and wait for the run guard;
 	// held are those a Team's guard held; managedTotal is the run guard's
 	// whole (the memberships the tool manages in the Teams listed).
@@ -91,109 +96,162 @@ type memberSync struct {
 	managedTotal int
 }
 
+func newMemberSync(env *Env, r *Report, sc *scope, managed map[int]map[string]string, teams int) *memberSync {
+	ms := &memberSync{env: env, r: r, sc: sc, managed: managed, budget: newBudget(env),
+		applier: &membersApplier{env: env, r: r, managed: managed}, tick: env.progress("sync-members", teams),
+		protected: map[string]bool{strings.ToLower(env.AdminObjectID): true}}
+	if env.FallbackOwnerID != "" {
+		ms.protected[strings.ToLower(env.FallbackOwnerID)] = true
+	}
+	if env.Mailbox != "" && env.Mailbox != "me" {
+		ms.organizer = strings.ToLower(env.Mailbox)
+	}
+	return ms
+}
+
 // chunk lists, plans and applies the adds and role changes of some Teams,
 // keeping their removals for removeAll.
 func (ms *memberSync) chunk(ctx context.Context, courseIDs []int) error {
-	env, r, sc, managed := ms.env, ms.r, ms.sc, ms.managed
+	env, r := ms.env, ms.r
+	in, stale, err := ms.plannerInput(ctx, courseIDs)
+	if err != nil {
+		return err
+	}
+	plan := ms.plan(in)
+	r.planned(plan)
+	if env.DryRun {
+		return nil
+	}
+	if err := env.Store.ForgetMembers(ctx, stale); err != nil {
+		return err
+	}
+	actions := ms.budget.take(r, plan.Actions)
+	if err := ms.recordIntents(ctx, actions); err != nil {
+		return err
+	}
+	return ms.apply(ctx, courseIDs, actions, ms.tick)
+}
+
+// plannerInput lists the Teams' members in $batch and sets each Team's
+// listing beside the people it should hold. stale are the tool's records
+// of members neither in their Team nor wanted, to forget.
+func (ms *memberSync) plannerInput(ctx context.Context, courseIDs []int) (reconcile.MembersInput, []store.MemberRecord, error) {
+	env := ms.env
 	teamIDs := make([]string, len(courseIDs))
 	for i, id := range courseIDs {
-		teamIDs[i] = sc.Records[id].GroupID
+		teamIDs[i] = ms.sc.Records[id].GroupID
 	}
 	lists, listErrs, err := env.Graph.ListMembersOfTeams(ctx, teamIDs)
 	if err != nil {
-		return fmt.Errorf("list Team members: %w", err)
+		return reconcile.MembersInput{}, nil, fmt.Errorf("list Team members: %w", err)
 	}
-
 	in := reconcile.MembersInput{AdminObjectID: env.AdminObjectID, RemoveUnmanaged: env.Config.Sync.RemoveUnmanaged,
 		Guards: env.guards(), AdminLeaves: env.Config.Sync.AdminLeavesTeams && !env.Config.Microsoft.Application()}
 	if env.FallbackOwnerID != "" {
 		in.Protected = append(in.Protected, env.FallbackOwnerID)
 	}
-	protected := map[string]bool{strings.ToLower(env.AdminObjectID): true}
-	for _, id := range in.Protected {
-		protected[strings.ToLower(id)] = true
-	}
-	organizer := ""
-	if env.Mailbox != "" && env.Mailbox != "me" {
-		organizer = strings.ToLower(env.Mailbox)
-	}
 	var stale []store.MemberRecord
 	for _, id := range courseIDs {
-		rec := sc.Records[id]
-		c := sc.Courses[id]
-		tm := reconcile.TeamMembers{CourseID: id, Code: c.Code, TeamID: rec.GroupID, Desired: map[string]reconcile.Person{}, Managed: map[string]bool{}}
-		var missing []string
-		missingCount := 0
-		roles := sc.roles(env, id)
-		proxies := make([]int, 0, len(roles))
-		for p := range roles {
-			proxies = append(proxies, p)
-		}
-		sort.Ints(proxies)
-		for _, p := range proxies {
-			u, ok := sc.Users[p]
-			if !ok || u.ObjectID == "" {
-				missingCount++
-				if len(missing) < 20 {
-					name := fmt.Sprintf("user %d", p)
-					if ok {
-						name = fmt.Sprintf("%s (%d)", userName(u), p)
-					}
-					missing = append(missing, name)
-				}
-				continue
-			}
-			oid := strings.ToLower(u.ObjectID)
-			if oid == organizer {
-				continue // the organiser mailbox is never put in a Team
-			}
-			tm.Desired[oid] = reconcile.Person{ProxyID: p, Name: userName(u), Role: roles[p]}
-		}
-		if env.FallbackOwnerID != "" && !hasOwner(tm.Desired) {
-			tm.Desired[strings.ToLower(env.FallbackOwnerID)] = reconcile.Person{Name: "sync.fallback_owner", Role: reconcile.RoleOwner}
-		}
-		if missingCount > 0 {
-			more := ""
-			if missingCount > len(missing) {
-				more = fmt.Sprintf(" and %d more", missingCount-len(missing))
-			}
-			r.note(reconcile.Finding{Kind: "no_object_id", Severity: reconcile.Warning, CourseID: id, Name: c.Code,
-				Message: fmt.Sprintf("%d of the course's people have no Microsoft Object ID and are not in its Team: %s%s", missingCount, strings.Join(missing, ", "), more),
-				Fix:     "run sync-users, or link them by hand with: elentra-teams users link PROXY_ID OBJECT_ID"})
-		}
-		for oid := range managed[id] {
+		rec := ms.sc.Records[id]
+		tm := reconcile.TeamMembers{CourseID: id, Code: ms.sc.Courses[id].Code, TeamID: rec.GroupID, Desired: ms.desired(id), Managed: map[string]bool{}}
+		for oid := range ms.managed[id] {
 			tm.Managed[oid] = true
 		}
 		if lerr, failed := listErrs[rec.GroupID]; failed {
-			if msgraph.IsNotFound(lerr) && env.Now().Sub(rec.TeamCreatedAt) < replicationWindow {
-				tm.Listed = true // a new Team still replicating: add, never remove
-			} else {
-				r.fail(failure(reconcile.KindAddMembers, id, 0, "", fmt.Errorf("list the members of Team %s: %w", rec.GroupID, lerr)))
-				tm.Listed = false
-			}
+			ms.listingFailed(&tm, lerr)
 		} else {
-			tm.Listed = true
-			present := map[string]bool{}
-			for _, m := range lists[rec.GroupID] {
-				uid := strings.ToLower(m.UserID)
-				tm.Actual = append(tm.Actual, reconcile.Member{MembershipID: m.ID, UserID: uid, Owner: m.IsOwner()})
-				present[uid] = true
-				if !protected[uid] && (tm.Managed[uid] || in.RemoveUnmanaged) {
-					ms.managedTotal++
-				}
-			}
-			// Records of members that are neither in the Team nor wanted
-			// (a run stopped between a removal and its record) are
-			// forgotten.
-			for oid := range tm.Managed {
-				if _, want := tm.Desired[oid]; !want && !present[oid] {
-					stale = append(stale, store.MemberRecord{CourseID: id, ObjectID: oid})
-				}
-			}
+			stale = append(stale, ms.addListing(&tm, lists[rec.GroupID])...)
 		}
 		in.Teams = append(in.Teams, tm)
 	}
-	lists = nil // what the plan needs is in `in` now
+	return in, stale, nil
+}
+
+// desired returns the people a course's Team should hold, by Object ID:
+// its owners and members by the course's roles, and sync.fallback_owner
+// where no one else owns it. People without an Object ID are named in a
+// finding.
+func (ms *memberSync) desired(courseID int) map[string]reconcile.Person {
+	env := ms.env
+	desired := map[string]reconcile.Person{}
+	var missing []string
+	missingCount := 0
+	roles := ms.sc.roles(env, courseID)
+	for _, p := range sortedKeysInt(roles) {
+		u, ok := ms.sc.Users[p]
+		if !ok || u.ObjectID == "" {
+			missingCount++
+			if len(missing) < 20 {
+				name := fmt.Sprintf("user %d", p)
+				if ok {
+					name = fmt.Sprintf("%s (%d)", userName(u), p)
+				}
+				missing = append(missing, name)
+			}
+			continue
+		}
+		oid := strings.ToLower(u.ObjectID)
+		if oid == ms.organizer {
+			continue // the organiser mailbox is never put in a Team
+		}
+		desired[oid] = reconcile.Person{ProxyID: p, Name: userName(u), Role: roles[p]}
+	}
+	if env.FallbackOwnerID != "" && !hasOwner(desired) {
+		desired[strings.ToLower(env.FallbackOwnerID)] = reconcile.Person{Name: "sync.fallback_owner", Role: reconcile.RoleOwner}
+	}
+	if missingCount > 0 {
+		more := ""
+		if missingCount > len(missing) {
+			more = fmt.Sprintf(" and %d more", missingCount-len(missing))
+		}
+		code := ms.sc.Courses[courseID].Code
+		ms.r.note(reconcile.Finding{Kind: "no_object_id", Severity: reconcile.Warning, CourseID: courseID, Name: code,
+			Message: fmt.Sprintf("%d of the course's people have no Microsoft Object ID and are not in its Team: %s%s", missingCount, strings.Join(missing, ", "), more),
+			Fix:     "run sync-users, or link them by hand with: elentra-teams users link PROXY_ID OBJECT_ID"})
+	}
+	return desired
+}
+
+// listingFailed settles a Team whose listing failed: a new Team still
+// replicating is taken as listed (add, never remove); any other failure is
+// reported and the Team is left unlisted (nothing removed).
+func (ms *memberSync) listingFailed(tm *reconcile.TeamMembers, lerr error) {
+	rec := ms.sc.Records[tm.CourseID]
+	if msgraph.IsNotFound(lerr) && ms.env.Now().Sub(rec.TeamCreatedAt) < replicationWindow {
+		tm.Listed = true
+		return
+	}
+	ms.r.fail(failure(reconcile.KindAddMembers, tm.CourseID, 0, "", fmt.Errorf("list the members of Team %s: %w", rec.GroupID, lerr)))
+	tm.Listed = false
+}
+
+// addListing sets a Team's members as listed and counts those the run
+// guard weighs. It returns the records of members that are neither in the
+// Team nor wanted (a run stopped between a removal and its record): they
+// are forgotten.
+func (ms *memberSync) addListing(tm *reconcile.TeamMembers, members []msgraph.Member) (stale []store.MemberRecord) {
+	tm.Listed = true
+	present := map[string]bool{}
+	for _, m := range members {
+		uid := strings.ToLower(m.UserID)
+		tm.Actual = append(tm.Actual, reconcile.Member{MembershipID: m.ID, UserID: uid, Owner: m.IsOwner()})
+		present[uid] = true
+		if !ms.protected[uid] && (tm.Managed[uid] || ms.env.Config.Sync.RemoveUnmanaged) {
+			ms.managedTotal++
+		}
+	}
+	for oid := range tm.Managed {
+		if _, want := tm.Desired[oid]; !want && !present[oid] {
+			stale = append(stale, store.MemberRecord{CourseID: tm.CourseID, ObjectID: oid})
+		}
+	}
+	return stale
+}
+
+// plan plans a chunk's Teams and keeps their removals, and what the Teams'
+// guards held, for removeAll: the plan returned holds the adds and role
+// changes only.
+func (ms *memberSync) plan(in reconcile.MembersInput) reconcile.Plan {
 	plan := reconcile.PlanMembers(in)
 	var now []reconcile.Action
 	for _, a := range plan.Actions {
@@ -205,20 +263,15 @@ func (ms *memberSync) chunk(ctx context.Context, courseIDs []int) error {
 	}
 	ms.held = append(ms.held, plan.Held...)
 	plan.Actions, plan.Held = now, nil
-	r.planned(plan)
-	if env.DryRun {
-		return nil
-	}
-	if err := env.Store.ForgetMembers(ctx, stale); err != nil {
-		return err
-	}
-	actions := ms.budget.take(r, plan.Actions)
+	return plan
+}
 
-	// Recorded before the requests, in one statement for the chunk: a
-	// crash after Graph added someone must not leave a member the tool
-	// would never remove. A record of someone not (yet) in the Team is
-	// harmless: it only allows removing them. Role changes of the tool's
-	// members are recorded the same way.
+// recordIntents records the adds and the role changes of the tool's
+// members before the requests, in one statement for the chunk: a crash
+// after Graph added someone must not leave a member the tool would never
+// remove. A record of someone not (yet) in the Team is harmless: it only
+// allows removing them.
+func (ms *memberSync) recordIntents(ctx context.Context, actions []reconcile.Action) error {
 	var intents []store.MemberRecord
 	for _, a := range actions {
 		switch a.Kind {
@@ -227,15 +280,12 @@ func (ms *memberSync) chunk(ctx context.Context, courseIDs []int) error {
 				intents = append(intents, store.MemberRecord{CourseID: a.CourseID, ObjectID: ad.UserID, ProxyID: ad.ProxyID, Role: string(ad.Role)})
 			}
 		case reconcile.KindSetRole:
-			if _, ours := managed[a.CourseID][strings.ToLower(a.UserID)]; ours {
+			if _, ours := ms.managed[a.CourseID][strings.ToLower(a.UserID)]; ours {
 				intents = append(intents, store.MemberRecord{CourseID: a.CourseID, ObjectID: a.UserID, ProxyID: a.ProxyID, Role: string(a.Role)})
 			}
 		}
 	}
-	if err := env.Store.RecordMembers(ctx, intents, env.Now()); err != nil {
-		return err
-	}
-	return ms.apply(ctx, courseIDs, actions, ms.tick)
+	return ms.env.Store.RecordMembers(ctx, intents, ms.env.Now())
 }
 
 // apply sends actions one Team at a time: a Team takes at most 4 requests
@@ -344,7 +394,7 @@ func (m *membersApplier) takeForgotten() []store.MemberRecord {
 }
 
 // apply sends one action; its records were written before (see
-// syncMemberChunk) and what must be forgotten is collected.
+// memberSync.recordIntents) and what must be forgotten is collected.
 func (m *membersApplier) apply(ctx context.Context, a reconcile.Action) {
 	env := m.env
 	switch a.Kind {

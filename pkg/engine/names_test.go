@@ -47,7 +47,8 @@ func TestNamesRenderIntoACappedBuffer(t *testing.T) {
 	start := time.Date(2026, 9, 8, 13, 0, 0, 0, time.UTC)
 	ev := elentra.Event{ID: 9, CourseID: 7, Title: "Lecture", Start: start, Finish: start.Add(time.Hour)}
 	var spec string
-	if a := allocated(func() { spec = eventSpec(env, subject, time.UTC, "UTC", ev, course, nil).Subject }); a > 4<<20 {
+	run := &eventsRun{env: env, subject: subject, local: time.UTC, zone: "UTC"}
+	if a := allocated(func() { spec = run.eventSpec(ev, course, nil).Subject }); a > 4<<20 {
 		t.Errorf("the meeting subject took %d MiB to render", a>>20)
 	}
 	if spec != "Lecture" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -27,8 +26,7 @@ func teamsInput(env *Env, sc *scope, n *names) (reconcile.TeamsInput, []reconcil
 		ids[id] = true
 	}
 	for id, r := range sc.Records {
-		in.Records[id] = reconcile.TeamRecord{CourseID: id, State: r.State, GroupID: r.GroupID, DisplayName: r.DisplayName,
-			DescriptionHash: r.DescriptionHash, Archived: r.State == reconcile.StateArchived}
+		in.Records[id] = r.TeamRecord
 		if r.GroupID != "" {
 			ids[id] = true
 		}
@@ -156,63 +154,35 @@ func syncTeams(ctx context.Context, env *Env, r *Report) error {
 	})
 }
 
-// groupLookup is what a nickname look-up found for one course.
-type groupLookup struct {
-	groups []msgraph.Group
-	err    error
-}
-
 // lookupGroups asks Graph, 20 courses a $batch, which groups already carry
 // each nickname (a group created by a run that crashed before recording it,
-// or by a copy of this tool whose tables were lost).
-func lookupGroups(ctx context.Context, env *Env, creates []reconcile.Action) map[int]groupLookup {
-	out := map[int]groupLookup{}
+// or by a copy of this tool whose tables were lost), by course.
+func lookupGroups(ctx context.Context, env *Env, creates []reconcile.Action) map[int]msgraph.Lookup[msgraph.Group] {
+	out := map[int]msgraph.Lookup[msgraph.Group]{}
 	if len(creates) == 0 {
 		return out
 	}
-	reqs := make([]msgraph.BatchRequest, len(creates))
+	keys := make([]string, len(creates))
 	for i, a := range creates {
 		// By the unchanging key: the code after it may have changed since.
-		key := strings.ReplaceAll(a.NicknameKey, "'", "''")
-		reqs[i] = msgraph.BatchRequest{ID: fmt.Sprint(i + 1), Method: "GET",
-			URL: "/groups?$filter=" + queryEscape("mailNickname eq '"+key+"' or startswith(mailNickname,'"+key+"-')") +
-				"&$select=id,displayName,description,mailNickname,resourceProvisioningOptions"}
+		keys[i] = a.NicknameKey
 	}
-	resps, err := env.Graph.Batch(ctx, reqs)
-	if err != nil {
-		for _, a := range creates {
-			out[a.CourseID] = groupLookup{err: err}
-		}
-		return out
-	}
-	for i, resp := range resps {
-		a := creates[i]
-		if e := resp.Err(); e != nil {
-			out[a.CourseID] = groupLookup{err: e}
+	found, err := env.Graph.FindGroupsByNicknameKeys(ctx, keys)
+	for i, a := range creates {
+		if err != nil {
+			out[a.CourseID] = msgraph.Lookup[msgraph.Group]{Err: err}
 			continue
 		}
-		var page struct {
-			Value []msgraph.Group `json:"value"`
-		}
-		if err := resp.Decode(&page); err != nil {
-			out[a.CourseID] = groupLookup{err: err}
-			continue
-		}
-		out[a.CourseID] = groupLookup{groups: page.Value}
+		out[a.CourseID] = found[i]
 	}
 	return out
-}
-
-// queryEscape escapes an OData query value, spaces as %20 (never '+').
-func queryEscape(s string) string {
-	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
 
 type teamsApplier struct {
 	env   *Env
 	r     *Report
 	sc    *scope
-	found map[int]groupLookup
+	found map[int]msgraph.Lookup[msgraph.Group]
 }
 
 func (t *teamsApplier) apply(ctx context.Context, a reconcile.Action) {
@@ -287,10 +257,10 @@ func (t *teamsApplier) teamify(ctx context.Context, groupID string) error {
 func (t *teamsApplier) findOrCreateGroup(ctx context.Context, a reconcile.Action, desc string) (*msgraph.Group, error) {
 	env := t.env
 	lk := t.found[a.CourseID]
-	if lk.err != nil {
-		return nil, fmt.Errorf("look up groups named %s: %w", a.MailNickname, lk.err)
+	if lk.Err != nil {
+		return nil, fmt.Errorf("look up groups named %s: %w", a.MailNickname, lk.Err)
 	}
-	cands := lk.groups
+	cands := lk.Found
 	if len(cands) == 0 && t.sc.Records[a.CourseID].State == reconcile.StateGroupIntent {
 		// A previous run meant to create it: a naming policy may have added
 		// a prefix or suffix to the nickname, so search for it inside one.

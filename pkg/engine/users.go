@@ -170,9 +170,7 @@ func directoryFor(ctx context.Context, env *Env, users []reconcile.UserToMatch, 
 	}
 	if len(lookups) > listDirectoryAbove {
 		err := env.Graph.ListUsers(ctx, func(page []msgraph.User) error {
-			for _, u := range page {
-				ix.Add(reconcile.DirectoryUser{ID: u.ID, Mail: u.Mail, UserPrincipalName: u.UserPrincipalName})
-			}
+			addDirectoryUsers(ix, page)
 			return nil
 		})
 		if err != nil {
@@ -180,36 +178,31 @@ func directoryFor(ctx context.Context, env *Env, users []reconcile.UserToMatch, 
 		}
 		return ix, nil, nil
 	}
-	var reqs []msgraph.BatchRequest
-	var owner []int // the user each request looks up
+	var reqs []msgraph.UserLookup
+	var owner []int // the user each look-up is for
 	for _, u := range lookups {
 		for _, rule := range rules {
-			value := strings.ReplaceAll(strings.TrimSpace(u.Email), "'", "''")
-			reqs = append(reqs, msgraph.BatchRequest{ID: fmt.Sprint(len(reqs) + 1), Method: "GET",
-				URL: "/users?$filter=" + queryEscape(rule+" eq '"+value+"'") + "&$select=id,displayName,mail,userPrincipalName"})
+			reqs = append(reqs, msgraph.UserLookup{Property: rule, Value: strings.TrimSpace(u.Email)})
 			owner = append(owner, u.ProxyID)
 		}
 	}
-	resps, err := env.Graph.Batch(ctx, reqs)
+	found, err := env.Graph.FindUsersEach(ctx, reqs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("look users up in the directory: %w", err)
 	}
 	failed := map[int]error{}
-	for i, resp := range resps {
-		if e := resp.Err(); e != nil {
-			failed[owner[i]] = fmt.Errorf("look the user up in the directory: %w", e)
+	for i, res := range found {
+		if res.Err != nil {
+			failed[owner[i]] = fmt.Errorf("look the user up in the directory: %w", res.Err)
 			continue
 		}
-		var page struct {
-			Value []msgraph.User `json:"value"`
-		}
-		if err := resp.Decode(&page); err != nil {
-			failed[owner[i]] = err
-			continue
-		}
-		for _, u := range page.Value {
-			ix.Add(reconcile.DirectoryUser{ID: u.ID, Mail: u.Mail, UserPrincipalName: u.UserPrincipalName})
-		}
+		addDirectoryUsers(ix, res.Found)
 	}
 	return ix, failed, nil
+}
+
+func addDirectoryUsers(ix *reconcile.DirectoryIndex, users []msgraph.User) {
+	for _, u := range users {
+		ix.Add(reconcile.DirectoryUser{ID: u.ID, Mail: u.Mail, UserPrincipalName: u.UserPrincipalName})
+	}
 }

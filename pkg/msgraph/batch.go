@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -166,6 +167,38 @@ func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchRespons
 		}
 	}
 	return results, nil
+}
+
+// Lookup is the answer to one look-up sent in a $batch: the first page of
+// what it found (a look-up by a filter names one object, or a few), or why
+// it failed.
+type Lookup[T any] struct {
+	Found []T
+	Err   error
+}
+
+// lookupBatch sends GET requests through $batch, 20 a request, and decodes
+// the first page of each answer. The answers come in the order of reqs; the
+// error is for the batch as a whole.
+func lookupBatch[T any](ctx context.Context, c *Client, reqs []*request) ([]Lookup[T], error) {
+	items := make([]BatchRequest, len(reqs))
+	for i, r := range reqs {
+		items[i] = BatchRequest{ID: strconv.Itoa(i + 1), Method: r.method, URL: r.relativeURL()}
+	}
+	resps, err := c.Batch(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Lookup[T], len(resps))
+	for i, resp := range resps {
+		var p page[T]
+		if err := resp.Decode(&p); err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i].Found = p.Value
+	}
+	return out, nil
 }
 
 // batchItem is a validated request ready for the wire.

@@ -141,7 +141,7 @@ func New(opts Options) *Client {
 		opts.Clock = time.Now
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleepContext
+		opts.Sleep = Sleep
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
@@ -212,8 +212,10 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// sleepContext waits d or until ctx ends.
-func sleepContext(ctx context.Context, d time.Duration) error {
+// Sleep waits d in real time, or until ctx ends (its error then). It is
+// Options.Sleep's default, and the one real-time wait of the tool's other
+// packages too, so that every wait is cut short the same way.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

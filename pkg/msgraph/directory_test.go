@@ -199,6 +199,66 @@ func TestGroupLookups(t *testing.T) {
 	}
 }
 
+// Nickname keys are looked up 20 to a $batch, each by the nickname or its
+// prefix, quotes doubled; the answers come back in the order of the keys,
+// a failed look-up with its own error.
+func TestFindGroupsByNicknameKeysThroughBatch(t *testing.T) {
+	groupSel := "id,displayName,description,mailNickname,visibility,resourceProvisioningOptions"
+	filter := func(key string) string {
+		return "/groups?$filter=mailNickname%20eq%20'" + key + "'%20or%20startswith(mailNickname,'" + key + "-')&$select=" + groupSel
+	}
+	stub := newStub(t,
+		step{method: "POST", path: "/$batch", status: 200,
+			body: `{"requests":[{"id":"1","method":"GET","url":"` + filter("et-o1-c1") + `"},
+				{"id":"2","method":"GET","url":"` + filter("et-o1-c2''s") + `"}]}`,
+			reply: `{"responses":[
+				{"id":"2","status":403,"headers":{"Content-Type":"application/json"},
+				 "body":{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges"}}},
+				{"id":"1","status":200,"headers":{"Content-Type":"application/json"},
+				 "body":{"value":[{"id":"g1","mailNickname":"et-o1-c1-MED101","resourceProvisioningOptions":["Team"]}]}}]}`},
+	)
+	c := newTestClient(stub.srv, newFakeClock(), nil)
+	found, err := c.FindGroupsByNicknameKeys(context.Background(), []string{"et-o1-c1", "et-o1-c2's"})
+	if err != nil {
+		t.Fatalf("FindGroupsByNicknameKeys: %v", err)
+	}
+	if len(found) != 2 {
+		t.Fatalf("%d answers, want 2", len(found))
+	}
+	if found[0].Err != nil || len(found[0].Found) != 1 || found[0].Found[0].ID != "g1" || !found[0].Found[0].HasTeam() {
+		t.Errorf("first key = %+v, want g1 with a Team", found[0])
+	}
+	if ge, ok := AsError(found[1].Err); !ok || ge.Status != 403 || found[1].Found != nil {
+		t.Errorf("second key = %+v, want its 403", found[1])
+	}
+}
+
+// Directory look-ups go 20 to a $batch with FindUsers' filter and select;
+// an invalid property name sends nothing.
+func TestFindUsersEachThroughBatch(t *testing.T) {
+	stub := newStub(t,
+		step{method: "POST", path: "/$batch", status: 200,
+			body: `{"requests":[{"id":"1","method":"GET","url":"/users?$filter=mail%20eq%20'o''brien@med.example.edu'&$select=` + userSel + `"},
+				{"id":"2","method":"GET","url":"/users?$filter=userPrincipalName%20eq%20'o''brien@med.example.edu'&$select=` + userSel + `"}]}`,
+			reply: `{"responses":[
+				{"id":"1","status":200,"headers":{"Content-Type":"application/json"},"body":{"value":[]}},
+				{"id":"2","status":200,"headers":{"Content-Type":"application/json"},
+				 "body":{"value":[{"id":"u9","mail":null,"userPrincipalName":"o'brien@med.example.edu"}]}}]}`},
+	)
+	c := newTestClient(stub.srv, newFakeClock(), nil)
+	ctx := context.Background()
+	found, err := c.FindUsersEach(ctx, []UserLookup{{"mail", "o'brien@med.example.edu"}, {"userPrincipalName", "o'brien@med.example.edu"}})
+	if err != nil {
+		t.Fatalf("FindUsersEach: %v", err)
+	}
+	if len(found) != 2 || found[0].Err != nil || len(found[0].Found) != 0 || found[1].Err != nil || len(found[1].Found) != 1 || found[1].Found[0].ID != "u9" {
+		t.Errorf("answers %+v, want none by mail and u9 by userPrincipalName", found)
+	}
+	if _, err := c.FindUsersEach(ctx, []UserLookup{{"mail eq 'x' or id", "y"}}); err == nil {
+		t.Error("an invalid property name was accepted")
+	}
+}
+
 func TestUpdateGroupSendsOnlyChangedFields(t *testing.T) {
 	stub := newStub(t,
 		step{method: "PATCH", path: "/groups/g1", body: `{"displayName":"MED101 Anatomy (2025)"}`, status: 204},

@@ -121,6 +121,22 @@ func (c *Client) FindGroupsByMailNickname(ctx context.Context, nick string) ([]G
 	return listAll[Group](ctx, c, newRequest(http.MethodGet, "/groups", q))
 }
 
+// FindGroupsByNicknameKeys looks up, through $batch (20 keys a request),
+// the groups whose mailNickname is each key or starts with key + "-": a
+// nickname whose end may have changed since, found by its unchanging
+// beginning. The answers come in the order of keys; the error is for the
+// batch as a whole.
+func (c *Client) FindGroupsByNicknameKeys(ctx context.Context, keys []string) ([]Lookup[Group], error) {
+	reqs := make([]*request, len(keys))
+	for i, key := range keys {
+		q := query{}.
+			add("$filter", "mailNickname eq "+odataString(key)+" or startswith(mailNickname,"+odataString(key+"-")+")").
+			add("$select", groupSelect)
+		reqs[i] = newRequest(http.MethodGet, "/groups", q)
+	}
+	return lookupBatch[Group](ctx, c, reqs)
+}
+
 // SearchGroupsByMailNickname returns groups whose mailNickname contains
 // fragment as a token ($search, an advanced query: needs ConsistencyLevel:
 // eventual, and lags behind writes by a little).

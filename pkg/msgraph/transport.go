@@ -490,11 +490,15 @@ func (r *request) mailboxes() []string {
 	return out
 }
 
-func (c *Client) logPath(req *request) string {
-	if req.rawQuery == "" {
-		return req.path
+func (c *Client) logPath(req *request) string { return req.relativeURL() }
+
+// relativeURL is the request's path and query below /v1.0: what a log shows
+// and what a $batch item carries.
+func (r *request) relativeURL() string {
+	if r.rawQuery == "" {
+		return r.path
 	}
-	return req.path + "?" + req.rawQuery
+	return r.path + "?" + r.rawQuery
 }
 
 func (c *Client) logRetry(ctx context.Context, req *request, route string, attempt, status int, wait time.Duration) {

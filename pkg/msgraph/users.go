@@ -53,13 +53,44 @@ func userPath(idOrUPN string) string {
 // FindUsers returns the users whose property equals value, e.g. ("mail",
 // "a@b.edu"). An empty slice means no match; more than one means ambiguous.
 func (c *Client) FindUsers(ctx context.Context, property, value string) ([]User, error) {
+	req, err := findUsersRequest(property, value)
+	if err != nil {
+		return nil, err
+	}
+	return listAll[User](ctx, c, req)
+}
+
+// UserLookup is one look-up of FindUsersEach: the users whose Property
+// (mail, userPrincipalName) equals Value.
+type UserLookup struct {
+	Property string
+	Value    string
+}
+
+// FindUsersEach does the look-ups of FindUsers through $batch, 20 a
+// request. The answers come in the order of lookups; the error is for the
+// batch as a whole (an invalid property name among them included: nothing
+// is sent then).
+func (c *Client) FindUsersEach(ctx context.Context, lookups []UserLookup) ([]Lookup[User], error) {
+	reqs := make([]*request, len(lookups))
+	for i, l := range lookups {
+		req, err := findUsersRequest(l.Property, l.Value)
+		if err != nil {
+			return nil, err
+		}
+		reqs[i] = req
+	}
+	return lookupBatch[User](ctx, c, reqs)
+}
+
+func findUsersRequest(property, value string) (*request, error) {
 	if !isODataIdentifier(property) {
 		return nil, errorf(http.MethodGet, "/users", "invalid property name %q", property)
 	}
 	q := query{}.
 		add("$filter", property+" eq "+odataString(value)).
 		add("$select", userSelect)
-	return listAll[User](ctx, c, newRequest(http.MethodGet, "/users", q))
+	return newRequest(http.MethodGet, "/users", q), nil
 }
 
 // ListUsers pages through the whole directory, 999 users a page, giving each

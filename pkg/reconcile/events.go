@@ -230,7 +230,8 @@ type EventWant struct {
 	Spec EventSpec
 }
 
-// EventRecord is the tool's msteams_events row of an event.
+// EventRecord is the tool's msteams_events row of an event, the part the
+// planner reads (store.EventRecord holds it, read as it is).
 type EventRecord struct {
 	EventID       int
 	CourseID      int

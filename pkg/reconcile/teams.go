@@ -39,14 +39,14 @@ type Course struct {
 	OwnersWithoutID int
 }
 
-// TeamRecord is the actual side of one course: the tool's msteams_courses row.
+// TeamRecord is the actual side of one course: the tool's msteams_courses
+// row, the part the planner reads (store.TeamRecord holds it, read as it is).
 type TeamRecord struct {
 	CourseID        int
 	State           string
 	GroupID         string
 	DisplayName     string // the name last sent to Graph
 	DescriptionHash string // of the description last sent
-	Archived        bool
 }
 
 // TeamsInput is everything PlanTeams needs.
@@ -184,7 +184,7 @@ func (r TeamRecord) hasTeam() bool {
 	return (r.State == StateTeam || r.State == StateArchived) && r.GroupID != ""
 }
 
-func (r TeamRecord) archived() bool { return r.Archived || r.State == StateArchived }
+func (r TeamRecord) archived() bool { return r.State == StateArchived }
 
 // What `courses list` says the next sync does with a course (NextSync.String).
 const (

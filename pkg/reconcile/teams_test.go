@@ -90,7 +90,7 @@ func TestPlanTeams(t *testing.T) {
 		{name: "disabled, keep", course: func(c *Course) { c.Enabled = false }, rec: ptr(teamRec(7)), courseEnd: "keep"},
 		{name: "disabled, archive", course: func(c *Course) { c.Enabled = false }, rec: ptr(teamRec(7)), courseEnd: "archive", actions: "archive_team"},
 		{name: "disabled, already archived", course: func(c *Course) { c.Enabled = false },
-			rec: &TeamRecord{CourseID: 7, State: StateArchived, GroupID: "g1", Archived: true}, courseEnd: "archive"},
+			rec: &TeamRecord{CourseID: 7, State: StateArchived, GroupID: "g1"}, courseEnd: "archive"},
 		{name: "period ended, archive", course: func(c *Course) { c.CurrentPeriod = false }, rec: ptr(teamRec(7)), courseEnd: "archive", actions: "archive_team"},
 		{name: "inactive course without team", course: func(c *Course) { c.Active = false }, findings: "course_not_current",
 			check: func(t *testing.T, p Plan) {
@@ -99,7 +99,7 @@ func TestPlanTeams(t *testing.T) {
 				}
 			}},
 		{name: "no period, no team", course: func(c *Course) { c.CurrentPeriod = false }, findings: "course_not_current"},
-		{name: "current again: unarchive", rec: &TeamRecord{CourseID: 7, State: StateArchived, GroupID: "g1", Archived: true,
+		{name: "current again: unarchive", rec: &TeamRecord{CourseID: 7, State: StateArchived, GroupID: "g1",
 			DisplayName: "MED1 Anatomy", DescriptionHash: HashText("Bones")}, actions: "unarchive_team"},
 		{name: "no owner delegated: Team with warning", course: func(c *Course) { c.OwnerIDs = nil; c.OwnersWithoutID = 2 },
 			actions: "create_team", findings: "no_owner", check: func(t *testing.T, p Plan) {
@@ -263,7 +263,7 @@ func TestPlanTeamsFollowsNextTeamSync(t *testing.T) {
 		"group":          {CourseID: 7, State: StateGroup, GroupID: "g1"},
 		"failed, group":  {CourseID: 7, State: StateFailed, GroupID: "g1"},
 		"team":           ptr(teamRec(7)),
-		"archived":       {CourseID: 7, State: StateArchived, GroupID: "g1", Archived: true, DisplayName: "MED1 Anatomy", DescriptionHash: HashText("Bones")},
+		"archived":       {CourseID: 7, State: StateArchived, GroupID: "g1", DisplayName: "MED1 Anatomy", DescriptionHash: HashText("Bones")},
 		"team, no group": {CourseID: 7, State: StateTeam},
 	}
 	want := map[TeamStep]string{TeamCreate: "create_team", TeamUnarchive: "unarchive_team", TeamArchive: "archive_team"}

@@ -15,30 +15,23 @@ import (
 // EventsTable maps learning events to their Teams meetings.
 const EventsTable = "msteams_events"
 
-// EventRecord is a row of msteams_events.
+// EventRecord is a row of msteams_events: what the planner reads of it
+// (event, course, state, meeting, link, what was sent, finish) is a
+// reconcile.EventRecord, handed to it as it is read.
 type EventRecord struct {
-	EventID int
+	reconcile.EventRecord
 	Enabled bool
 	// SwitchedAt is when an admin last switched the event on or off (zero:
 	// never, the policy decides).
-	SwitchedAt    time.Time
-	CourseID      int
-	Start         time.Time
-	Finish        time.Time
-	Mailbox       string
-	GraphEventID  string
-	TransactionID string
-	Generation    int
-	JoinURL       string
-	JoinableFrom  time.Time
-	ElinkID       int
-	ContentHash   string
-	SentHashes    string
-	State         string
-	IntentAt      time.Time
-	LastError     string
-	LastErrorAt   time.Time
-	LastSyncedAt  time.Time
+	SwitchedAt   time.Time
+	Start        time.Time
+	Mailbox      string
+	JoinableFrom time.Time
+	ContentHash  string
+	IntentAt     time.Time
+	LastError    string
+	LastErrorAt  time.Time
+	LastSyncedAt time.Time
 }
 
 // SwitchedOff reports an admin's `events disable`, which
@@ -84,12 +77,12 @@ func nullEpoch(t time.Time) sql.NullInt64 {
 
 func (r eventRecordRow) record() EventRecord {
 	return EventRecord{
-		EventID: r.EventID, Enabled: r.Enabled, SwitchedAt: r.SwitchedAt.Time, CourseID: int(r.CourseID.Int64),
-		Start: epochTime(r.Start), Finish: epochTime(r.Finish), Mailbox: r.Mailbox.String, GraphEventID: r.GraphEventID.String,
-		TransactionID: r.TransactionID.String, Generation: r.Generation, JoinURL: r.JoinURL.String,
-		JoinableFrom: epochTime(r.JoinableFrom), ElinkID: int(r.ElinkID.Int64), ContentHash: r.ContentHash.String,
-		SentHashes: r.SentHashes.String, State: r.State, IntentAt: r.IntentAt.Time, LastError: r.LastError.String,
-		LastErrorAt: r.LastErrorAt.Time, LastSyncedAt: r.LastSyncedAt.Time,
+		EventRecord: reconcile.EventRecord{EventID: r.EventID, CourseID: int(r.CourseID.Int64), State: r.State,
+			GraphEventID: r.GraphEventID.String, TransactionID: r.TransactionID.String, Generation: r.Generation,
+			JoinURL: r.JoinURL.String, ElinkID: int(r.ElinkID.Int64), SentHashes: r.SentHashes.String, Finish: epochTime(r.Finish)},
+		Enabled: r.Enabled, SwitchedAt: r.SwitchedAt.Time, Start: epochTime(r.Start), Mailbox: r.Mailbox.String,
+		JoinableFrom: epochTime(r.JoinableFrom), ContentHash: r.ContentHash.String, IntentAt: r.IntentAt.Time,
+		LastError: r.LastError.String, LastErrorAt: r.LastErrorAt.Time, LastSyncedAt: r.LastSyncedAt.Time,
 	}
 }
 

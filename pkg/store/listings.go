@@ -53,8 +53,7 @@ func courseLine(id int, c *elentra.Course, sw Switch, rec TeamRecord, rules Sync
 	course.Enabled = line.Enabled
 	// The planner's rule; a rename is not foreseen (it depends on the name
 	// template and on Graph).
-	next := reconcile.NextTeamSync(course, reconcile.TeamRecord{CourseID: id, State: rec.State, GroupID: rec.GroupID,
-		Archived: rec.State == reconcile.StateArchived}, rules.CourseEnd)
+	next := reconcile.NextTeamSync(course, rec.TeamRecord, rules.CourseEnd)
 	line.Sync = next.String()
 	return line
 }

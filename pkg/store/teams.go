@@ -8,22 +8,21 @@ import (
 	"time"
 
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 )
 
 // CoursesTable maps courses to their groups and Teams.
 const CoursesTable = "msteams_courses"
 
-// TeamRecord is a row of msteams_courses.
+// TeamRecord is a row of msteams_courses: what the planner reads of it
+// (course, state, group, the name and description hash last sent) is a
+// reconcile.TeamRecord, handed to it as it is read.
 type TeamRecord struct {
-	CourseID          int
+	reconcile.TeamRecord
 	Enabled           bool
-	State             string
-	GroupID           string
 	MailNickname      string // intended
 	GraphMailNickname string // as Graph kept it
-	DisplayName       string // last sent
 	GraphDisplayName  string // as Graph kept it
-	DescriptionHash   string
 	IntentAt          time.Time
 	TeamCreatedAt     time.Time
 	LastSyncedAt      time.Time
@@ -69,9 +68,10 @@ func (s *Store) TeamRecords(ctx context.Context, courseIDs []int) (map[int]TeamR
 	out := make(map[int]TeamRecord, len(rows))
 	for _, r := range rows {
 		out[r.CourseID] = TeamRecord{
-			CourseID: r.CourseID, Enabled: r.Enabled, State: r.State, GroupID: r.GroupID.String, MailNickname: r.MailNickname.String,
-			GraphMailNickname: r.GraphMailNickname.String, DisplayName: r.DisplayName.String, GraphDisplayName: r.GraphDisplayName.String,
-			DescriptionHash: r.DescriptionHash.String, IntentAt: r.IntentAt.Time, TeamCreatedAt: r.TeamCreatedAt.Time,
+			TeamRecord: reconcile.TeamRecord{CourseID: r.CourseID, State: r.State, GroupID: r.GroupID.String,
+				DisplayName: r.DisplayName.String, DescriptionHash: r.DescriptionHash.String},
+			Enabled: r.Enabled, MailNickname: r.MailNickname.String, GraphMailNickname: r.GraphMailNickname.String,
+			GraphDisplayName: r.GraphDisplayName.String, IntentAt: r.IntentAt.Time, TeamCreatedAt: r.TeamCreatedAt.Time,
 			LastSyncedAt: r.LastSyncedAt.Time, LastError: r.LastError.String, LastErrorAt: r.LastErrorAt.Time,
 		}
 	}
