@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -12,7 +11,6 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/engine"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
-	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
 const syncLong = `
@@ -190,6 +188,7 @@ func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, com
 		DB: st.DB(), Store: st, Graph: graph, Config: cfg, Now: f.Now, Logger: f.Logger,
 		DryRun: f.DryRun(), Force: s.force, CourseIDs: s.courses, EventIDs: s.events, AllUsers: s.all, AllowLongEvents: ev.allowLong,
 		AdminObjectID: sess.account, OutlookTimezone: sess.timezone, Mailbox: sess.mailbox,
+		ExitCode: ExitCodeOf,
 	}
 	if cfg.Sync.FallbackOwner != "" {
 		u, err := graph.GetUser(ctx, cfg.Sync.FallbackOwner)
@@ -227,21 +226,6 @@ func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, com
 		} else {
 			printReport(f.IO.Out, rep, s.quiet)
 		}
-	}
-	if err == nil {
-		return nil
-	}
-	var (
-		partial *engine.PartialError
-		failed  *engine.FailedError
-	)
-	switch {
-	case errors.Is(err, store.ErrLocked):
-		return &LockError{Err: err}
-	case errors.As(err, &partial):
-		return &PartialError{Err: err}
-	case errors.As(err, &failed):
-		return err
 	}
 	return err
 }
