@@ -49,6 +49,18 @@ func (e *NotAuthorizedError) Error() string {
 	return "not authorized: no Microsoft token is stored; run 'elentra-teams authorize' as Elentra's administrator"
 }
 
+// NeedsAuthorize reports whether err holds a sign-in that cannot be used:
+// none is stored (*NotAuthorizedError), Microsoft refused the stored one
+// (*ReauthorizeError), or it cannot be decrypted with this key
+// (ErrUndecryptable). Nothing can be done until authorize runs again.
+func NeedsAuthorize(err error) bool {
+	var (
+		na *NotAuthorizedError
+		re *ReauthorizeError
+	)
+	return errors.As(err, &na) || errors.As(err, &re) || errors.Is(err, ErrUndecryptable)
+}
+
 // aadstsMeanings says what the AADSTS codes a refresh can meet mean.
 var aadstsMeanings = map[int]string{
 	70008:   "the refresh token expired or was revoked",

@@ -341,3 +341,23 @@ func TestWaitLoopbackIgnoresForeignState(t *testing.T) {
 		t.Errorf("got %v, %v", r.q, r.err)
 	}
 }
+
+// Only a sign-in that is missing, refused or undecryptable needs authorize:
+// wrapped as the syncs wrap it, and not a token endpoint that failed.
+func TestNeedsAuthorize(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{&NotAuthorizedError{Name: "delegated"}, true},
+		{fmt.Errorf("sync-teams: %w", &ReauthorizeError{Code: "invalid_grant", AADSTS: 700082}), true},
+		{fmt.Errorf("load token: %w", ErrUndecryptable), true},
+		{&TokenEndpointError{Endpoint: "https://login.example/token", Status: 502}, false},
+		{errors.New("connection refused"), false},
+	} {
+		if got := NeedsAuthorize(tc.err); got != tc.want {
+			t.Errorf("NeedsAuthorize(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}

@@ -15,13 +15,17 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
+// authorizeOptions are authorize's flags, parsed and checked.
 type authorizeOptions struct {
+	f *Factory
+
 	noBrowser, status, force, allowMismatch bool
 	timezone                                string
+	dryRun                                  bool // refused, once the configuration is read
 }
 
-func newAuthorizeCmd(f *Factory) *cobra.Command {
-	var o authorizeOptions
+func newAuthorizeCmd(f *Factory, runF func(*authorizeOptions) error) *cobra.Command {
+	o := &authorizeOptions{f: f}
 	c := &cobra.Command{
 		Use:   "authorize",
 		Short: "Sign in as Elentra's administrator and store the token the syncs use",
@@ -51,10 +55,14 @@ with microsoft.client_certificate_file), checks the organiser mailbox
   elentra-teams authorize --status`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.status {
-				return authorizeStatus(f, cmd)
+			o.dryRun = f.DryRun()
+			if runF != nil {
+				return runF(o)
 			}
-			return runAuthorize(f, cmd, o)
+			if o.status {
+				return authorizeStatus(cmd.Context(), o)
+			}
+			return authorizeRun(cmd.Context(), o)
 		},
 	}
 	c.Flags().BoolVar(&o.noBrowser, "no-browser", false, "print the sign-in URL and read the redirected URL from stdin")
@@ -65,13 +73,13 @@ with microsoft.client_certificate_file), checks the organiser mailbox
 	return c
 }
 
-func runAuthorize(f *Factory, cmd *cobra.Command, o authorizeOptions) error {
-	ctx := cmd.Context()
+func authorizeRun(ctx context.Context, o *authorizeOptions) error {
+	f := o.f
 	cfg, err := f.Config(needsAuth)
 	if err != nil {
 		return err
 	}
-	if f.DryRun() {
+	if o.dryRun {
 		return &FlagError{Err: fmt.Errorf("authorize has no --dry-run: it changes nothing but the stored token")}
 	}
 	st, err := f.Store(ctx, cfg)
@@ -143,8 +151,8 @@ func runAuthorize(f *Factory, cmd *cobra.Command, o authorizeOptions) error {
 	return nil
 }
 
-func authorizeStatus(f *Factory, cmd *cobra.Command) error {
-	ctx := cmd.Context()
+func authorizeStatus(ctx context.Context, o *authorizeOptions) error {
+	f := o.f
 	cfg, err := f.Config(needsDB | needsTokenKey)
 	if err != nil {
 		return err

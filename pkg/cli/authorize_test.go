@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/elentra-teams/elentra-teams/pkg/auth"
+	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph/graphsim"
@@ -492,4 +494,62 @@ func loadConfigForTest(t *testing.T, path string) *loadedConfig {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// authorize's flags. --dry-run reaches the run function: authorize refuses
+// it once the configuration is read (TestAuthorizeRefusesDryRun).
+func TestAuthorizeFlags(t *testing.T) {
+	view := func(o *authorizeOptions) any { c := *o; c.f = nil; return c }
+	testFlags(t, "", newAuthorizeCmd, view, []flagCase{
+		{args: []string{"authorize"}, want: authorizeOptions{}},
+		{args: []string{"authorize", "--no-browser", "--timezone", "America/Toronto"}, want: authorizeOptions{noBrowser: true, timezone: "America/Toronto"}},
+		{args: []string{"authorize", "--force", "--allow-timezone-mismatch", "--timezone", "Europe/Paris"},
+			want: authorizeOptions{force: true, allowMismatch: true, timezone: "Europe/Paris"}},
+		{args: []string{"authorize", "--status"}, want: authorizeOptions{status: true}},
+		{args: []string{"--dry-run", "authorize", "--status"}, want: authorizeOptions{status: true, dryRun: true}},
+		{args: []string{"authorize", "--dry-run"}, want: authorizeOptions{dryRun: true}},
+		{args: []string{"authorize", "--timezone"}, wantErr: "flag needs an argument: --timezone"},
+		{args: []string{"authorize", "--client-secret", "x"}, wantErr: "unknown flag: --client-secret"},
+		{args: []string{"authorize", "me"}, wantErr: `unknown command "me" for "elentra-teams authorize"`},
+	})
+}
+
+// authorize --dry-run is refused once the configuration is read, before
+// the database is opened: a configuration error is said first.
+func TestAuthorizeRefusesDryRun(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	good := write(t, dir, "config.yaml", fmt.Sprintf(`database:
+  host: db.invalid
+  user: elentra
+microsoft:
+  tenant_id: %s
+  client_id: %s
+  client_secret: %s
+  redirect_uri: http://localhost:8400/callback
+token:
+  encryption_key: %s
+elentra:
+  timezone: America/Toronto
+  url: https://elentra.example.edu
+`, testTenant, testClient, testSecret, testKey))
+	bad := write(t, dir, "bad.yaml", "elentra:\n  timezone: America/Toronto\n")
+
+	f := testFactory(false)
+	f.loaded = loadConfigForTest(t, good)
+	err := authorizeRun(t.Context(), &authorizeOptions{f: f, dryRun: true})
+	if msg := checkUsage(err, false, "authorize has no --dry-run: it changes nothing but the stored token"); msg != "" {
+		t.Error(msg)
+	}
+	if f.db != nil {
+		t.Error("the database was opened")
+	}
+
+	f = testFactory(false)
+	f.loaded = loadConfigForTest(t, bad)
+	err = authorizeRun(t.Context(), &authorizeOptions{f: f, dryRun: true})
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.Key != "database.host" {
+		t.Errorf("with no database configured: %v, want the configuration error", err)
+	}
 }

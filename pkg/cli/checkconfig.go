@@ -23,13 +23,16 @@ const (
 	checkGraphPatience = 20 * time.Second
 )
 
+// checkConfigOptions are check-config's flags.
 type checkConfigOptions struct {
+	f *Factory
+
 	online    bool
 	cronPaths []string
 }
 
-func newCheckConfigCmd(f *Factory) *cobra.Command {
-	var o checkConfigOptions
+func newCheckConfigCmd(f *Factory, runF func(*checkConfigOptions) error) *cobra.Command {
+	o := &checkConfigOptions{f: f}
 	c := &cobra.Command{
 		Use:   "check-config",
 		Short: "Check the configuration, database, token and tenant; name the fix for each problem",
@@ -55,7 +58,10 @@ meetings and the number of teams it is in.`,
   elentra-teams check-config --online --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCheckConfig(f, cmd.Context(), o)
+			if runF != nil {
+				return runF(o)
+			}
+			return checkConfigRun(cmd.Context(), o)
 		},
 	}
 	c.Flags().BoolVar(&o.online, "online", false, "refresh the token for real and call Microsoft Graph")
@@ -83,7 +89,8 @@ func (f *Factory) loadUnvalidated() (*loadedConfig, error) {
 	return l, nil
 }
 
-func runCheckConfig(f *Factory, ctx context.Context, o checkConfigOptions) error {
+func checkConfigRun(ctx context.Context, o *checkConfigOptions) error {
+	f := o.f
 	env := &check.Env{
 		Now: f.Now, Online: o.online, Logger: f.Logger,
 		ConfigPaths: defaultConfigPaths, TokenName: delegatedToken,

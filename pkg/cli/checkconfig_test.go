@@ -158,3 +158,16 @@ func TestCheckConfigJSONWithoutConfiguration(t *testing.T) {
 		}
 	}
 }
+
+// check-config's flags.
+func TestCheckConfigFlags(t *testing.T) {
+	view := func(o *checkConfigOptions) any { c := *o; c.f = nil; return c }
+	testFlags(t, "", newCheckConfigCmd, view, []flagCase{
+		{args: []string{"check-config"}, want: checkConfigOptions{}},
+		{args: []string{"check-config", "--online", "--cron-path", "/etc/cron.d", "--cron-path", "/var/spool/cron/crontabs/www-data,/etc/crontab"},
+			want: checkConfigOptions{online: true, cronPaths: []string{"/etc/cron.d", "/var/spool/cron/crontabs/www-data", "/etc/crontab"}}},
+		{args: []string{"check-config", "--online=false"}, want: checkConfigOptions{}},
+		{args: []string{"check-config", "--fix"}, wantErr: "unknown flag: --fix"},
+		{args: []string{"check-config", "all"}, wantErr: `unknown command "all" for "elentra-teams check-config"`},
+	})
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -59,38 +60,50 @@ func newCoursesCmd(f *Factory) *cobra.Command {
   elentra-teams courses enable 101 102`,
 		Args: cobra.NoArgs,
 	}
-	var enabledOnly bool
-	list := &cobra.Command{Use: "list", Short: "List courses with what a sync would do with each", Long: coursesListLong(), Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCoursesList(f, cmd, enabledOnly)
-		},
-		Example: "  elentra-teams courses list --output json\n  elentra-teams courses list --enabled"}
-	list.Flags().BoolVar(&enabledOnly, "enabled", false, "only the courses a sync covers")
-	c.AddCommand(
-		list,
-		&cobra.Command{Use: "enable ID...", Short: "Give these courses a Team", Args: cobra.MinimumNArgs(1),
-			Long: `Switch courses on: the next sync gives each a Team (while it is active in a
-current curriculum period). A course already on is left as it is. With
---dry-run, say what would change and change nothing.`,
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return runSwitch(f, cmd, "course", args, true)
-			},
-			Example: "  elentra-teams courses enable 101 102"},
-		&cobra.Command{Use: "disable ID...", Short: "Stop syncing these courses (course_end policy applies)", Args: cobra.MinimumNArgs(1),
-			Long: `Switch courses off, also against sync.all_active_courses. Their Team is not
-deleted: with sync.course_end archive the next sync archives it, with keep
-(the default) it stays as it is and is no longer updated. With --dry-run,
-say what would change and change nothing.`,
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return runSwitch(f, cmd, "course", args, false)
-			},
-			Example: "  elentra-teams courses disable 101"},
-	)
+	c.AddCommand(newCoursesListCmd(f, nil), newCoursesEnableCmd(f, nil), newCoursesDisableCmd(f, nil))
 	return c
 }
 
-func runCoursesList(f *Factory, cmd *cobra.Command, enabledOnly bool) error {
-	ctx := cmd.Context()
+// coursesListOptions are courses list's flags.
+type coursesListOptions struct {
+	f *Factory
+
+	enabledOnly bool
+}
+
+func newCoursesListCmd(f *Factory, runF func(*coursesListOptions) error) *cobra.Command {
+	o := &coursesListOptions{f: f}
+	c := &cobra.Command{Use: "list", Short: "List courses with what a sync would do with each", Long: coursesListLong(), Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			return coursesListRun(cmd.Context(), o)
+		},
+		Example: "  elentra-teams courses list --output json\n  elentra-teams courses list --enabled"}
+	c.Flags().BoolVar(&o.enabledOnly, "enabled", false, "only the courses a sync covers")
+	return c
+}
+
+func newCoursesEnableCmd(f *Factory, runF func(*switchOptions) error) *cobra.Command {
+	return switchCommand(f, runF, &cobra.Command{Use: "enable ID...", Short: "Give these courses a Team", Args: cobra.MinimumNArgs(1),
+		Long: `Switch courses on: the next sync gives each a Team (while it is active in a
+current curriculum period). A course already on is left as it is. With
+--dry-run, say what would change and change nothing.`,
+		Example: "  elentra-teams courses enable 101 102"}, "course", true)
+}
+
+func newCoursesDisableCmd(f *Factory, runF func(*switchOptions) error) *cobra.Command {
+	return switchCommand(f, runF, &cobra.Command{Use: "disable ID...", Short: "Stop syncing these courses (course_end policy applies)", Args: cobra.MinimumNArgs(1),
+		Long: `Switch courses off, also against sync.all_active_courses. Their Team is not
+deleted: with sync.course_end archive the next sync archives it, with keep
+(the default) it stays as it is and is no longer updated. With --dry-run,
+say what would change and change nothing.`,
+		Example: "  elentra-teams courses disable 101"}, "course", false)
+}
+
+func coursesListRun(ctx context.Context, o *coursesListOptions) error {
+	f, enabledOnly := o.f, o.enabledOnly
 	cfg, err := f.Config(needsDB)
 	if err != nil {
 		return err
@@ -122,14 +135,40 @@ func runCoursesList(f *Factory, cmd *cobra.Command, enabledOnly bool) error {
 	return writeList(f, lines, []string{"ID", "CODE", "NAME", "ENABLED", "STATE", "TEAM", "NEXT SYNC"}, rows, none)
 }
 
-// runSwitch enables or disables courses or events: every id is checked
-// before anything is written.
-func runSwitch(f *Factory, cmd *cobra.Command, kind string, args []string, on bool) error {
-	ids, err := parseIDs(kind, args)
-	if err != nil {
-		return err
+// switchOptions are what courses and events enable and disable switch: the
+// ids of their arguments, parsed.
+type switchOptions struct {
+	f *Factory
+
+	kind   string // course or event
+	on     bool
+	ids    []int
+	dryRun bool
+}
+
+// switchCommand gives an enable or disable command c its RunE: every
+// argument is parsed as an id of kind before anything is read, then runF
+// (tests) or switchRun runs.
+func switchCommand(f *Factory, runF func(*switchOptions) error, c *cobra.Command, kind string, on bool) *cobra.Command {
+	o := &switchOptions{f: f, kind: kind, on: on}
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ids, err := parseIDs(kind, args)
+		if err != nil {
+			return err
+		}
+		o.ids, o.dryRun = ids, f.DryRun()
+		if runF != nil {
+			return runF(o)
+		}
+		return switchRun(cmd.Context(), o)
 	}
-	ctx := cmd.Context()
+	return c
+}
+
+// switchRun enables or disables courses or events: every id is checked
+// before anything is written.
+func switchRun(ctx context.Context, o *switchOptions) error {
+	f, kind, ids, on := o.f, o.kind, o.ids, o.on
 	cfg, err := f.Config(needsDB)
 	if err != nil {
 		return err
@@ -148,7 +187,7 @@ func runSwitch(f *Factory, cmd *cobra.Command, kind string, args []string, on bo
 	if err != nil {
 		return idsError(err)
 	}
-	if !f.DryRun() {
+	if !o.dryRun {
 		if err := st.ApplySwitch(ctx, plan, f.Now()); err != nil {
 			return err
 		}
@@ -157,7 +196,7 @@ func runSwitch(f *Factory, cmd *cobra.Command, kind string, args []string, on bo
 		return writeJSON(f, struct {
 			DryRun bool `json:"dry_run"`
 			*store.SwitchPlan
-		}{f.DryRun(), plan})
+		}{o.dryRun, plan})
 	}
 	verb := "disabled"
 	if on {
@@ -168,7 +207,7 @@ func runSwitch(f *Factory, cmd *cobra.Command, kind string, args []string, on bo
 		switch {
 		case !it.Change:
 			line = fmt.Sprintf("%s: already %s", it.Label, verb)
-		case f.DryRun():
+		case o.dryRun:
 			line = fmt.Sprintf("%s: would be %s", it.Label, verb)
 		default:
 			line = fmt.Sprintf("%s: %s", it.Label, verb)

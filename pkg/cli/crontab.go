@@ -110,8 +110,15 @@ func envOnlyKeys(l *loadedConfig) []string {
 	return out
 }
 
-func newCrontabCmd(f *Factory) *cobra.Command {
-	o := defaultCronOptions()
+// crontabOptions are crontab's flags, parsed and checked.
+type crontabOptions struct {
+	f *Factory
+
+	cronOptions
+}
+
+func newCrontabCmd(f *Factory, runF func(*crontabOptions) error) *cobra.Command {
+	o := &crontabOptions{f: f, cronOptions: defaultCronOptions()}
 	c := &cobra.Command{
 		Use:   "crontab",
 		Short: "Print the cron lines that run sync with this configuration",
@@ -129,42 +136,53 @@ lines name it with --config. Without a config file the job looks for
   elentra-teams --config /etc/elentra-teams/staging.yaml crontab --every 30m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := f.Config(0)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(o)
 			}
-			lines, err := makeCronLines(f, cfg, o)
-			if err != nil {
-				return err
-			}
-			if f.JSON() {
-				if err := writeJSON(f, lines); err != nil {
-					return err
-				}
-			} else {
-				out := f.IO.Out
-				fmt.Fprintf(out, "# /etc/cron.d/elentra-teams (no dot in the file name; the sixth field is the user)\n")
-				fmt.Fprintf(out, "%s\n\n", lines.CronD)
-				fmt.Fprintf(out, "# or, as user %s, with 'crontab -e'\n", o.user)
-				fmt.Fprintf(out, "%s\n", lines.Crontab)
-			}
-			// What the job would not see is said on stderr, so that the
-			// lines can still be piped into a file.
-			if cfg.File == "" {
-				fmt.Fprintf(f.IO.ErrOut, "note: no config file was read, so the lines name none: the job will look for %s, which must exist and hold this configuration\n",
-					defaultConfigPaths[len(defaultConfigPaths)-1])
-			}
-			if keys := envOnlyKeys(f.loaded); len(keys) > 0 {
-				fmt.Fprintf(f.IO.ErrOut, "note: cron does not see %s, set in this shell: put those settings in the config file (secrets in *_file keys) before installing the lines\n",
-					strings.Join(keys, ", "))
-			}
-			return nil
+			return crontabRun(o)
 		},
 	}
 	c.Flags().DurationVar(&o.every, "every", o.every, "how often to run sync")
 	c.Flags().StringVar(&o.user, "user", o.user, "system `USER` the job runs as")
 	c.Flags().StringVar(&o.binary, "binary", "", "path of the elentra-teams binary in the lines (default: this one)")
 	return c
+}
+
+// crontabRun prints the cron lines, and on stderr what the job would not
+// see. --every is checked when the lines are made, after the configuration
+// is read: a configuration error is said first.
+func crontabRun(o *crontabOptions) error {
+	f := o.f
+	cfg, err := f.Config(0)
+	if err != nil {
+		return err
+	}
+	lines, err := makeCronLines(f, cfg, o.cronOptions)
+	if err != nil {
+		return err
+	}
+	if f.JSON() {
+		if err := writeJSON(f, lines); err != nil {
+			return err
+		}
+	} else {
+		out := f.IO.Out
+		fmt.Fprintf(out, "# /etc/cron.d/elentra-teams (no dot in the file name; the sixth field is the user)\n")
+		fmt.Fprintf(out, "%s\n\n", lines.CronD)
+		fmt.Fprintf(out, "# or, as user %s, with 'crontab -e'\n", o.user)
+		fmt.Fprintf(out, "%s\n", lines.Crontab)
+	}
+	// What the job would not see is said on stderr, so that the lines can
+	// still be piped into a file.
+	if cfg.File == "" {
+		fmt.Fprintf(f.IO.ErrOut, "note: no config file was read, so the lines name none: the job will look for %s, which must exist and hold this configuration\n",
+			defaultConfigPaths[len(defaultConfigPaths)-1])
+	}
+	if keys := envOnlyKeys(f.loaded); len(keys) > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "note: cron does not see %s, set in this shell: put those settings in the config file (secrets in *_file keys) before installing the lines\n",
+			strings.Join(keys, ", "))
+	}
+	return nil
 }
 
 // shellQuote quotes a path for a cron line when it needs it.

@@ -7,6 +7,8 @@ import (
 
 	"github.com/elentra-teams/elentra-teams/pkg/auth"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
+	"github.com/elentra-teams/elentra-teams/pkg/engine"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
 // Exit codes; README.md and the root command's help list them.
@@ -40,36 +42,18 @@ func (e *ExitError) Error() string {
 }
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// AuthError means there is no usable token: exit 4.
-type AuthError struct{ Err error }
-
-func (e *AuthError) Error() string { return e.Err.Error() }
-func (e *AuthError) Unwrap() error { return e.Err }
-
-// LockError means another run holds the lock: exit 5.
-type LockError struct{ Err error }
-
-func (e *LockError) Error() string { return e.Err.Error() }
-func (e *LockError) Unwrap() error { return e.Err }
-
-// PartialError means some attempted writes failed and the rest applied: exit 3.
-type PartialError struct{ Err error }
-
-func (e *PartialError) Error() string { return e.Err.Error() }
-func (e *PartialError) Unwrap() error { return e.Err }
-
-// isAuthError: no usable token anywhere in the chain (exit 4).
-func isAuthError(err error) bool {
-	var (
-		na *auth.NotAuthorizedError
-		re *auth.ReauthorizeError
-	)
-	return errors.As(err, &na) || errors.As(err, &re) || errors.Is(err, auth.ErrUndecryptable)
+// ExitCodeOf is the exit code of a command that returned err: what Run
+// returns, and what a sync records in msteams_runs (engine.Env.ExitCode).
+func ExitCodeOf(err error) int {
+	code, _, _ := exitCode(err)
+	return code
 }
 
-// exitCode is the one place that maps an error to the process exit code. The
-// second result says whether to print the error (silent errors have already
-// said everything), the third whether to show usage.
+// exitCode is the one place that maps an error to the process exit code:
+// the domain packages return typed errors (config's, auth's, the engine's,
+// store.ErrLocked) and this turns them into codes. The second result says
+// whether to print the error (silent errors have already said everything),
+// the third whether to show usage.
 func exitCode(err error) (code int, print bool, usage bool) {
 	if err == nil {
 		return ExitOK, false, false
@@ -77,9 +61,7 @@ func exitCode(err error) (code int, print bool, usage bool) {
 	var (
 		fe  *FlagError
 		ce  *config.Error
-		ae  *AuthError
-		le  *LockError
-		pe  *PartialError
+		pe  *engine.PartialError
 		xe  *ExitError
 		has = func(target any) bool { return errors.As(err, target) }
 	)
@@ -90,9 +72,9 @@ func exitCode(err error) (code int, print bool, usage bool) {
 		return ExitUsage, true, true
 	case has(&ce):
 		return ExitUsage, true, false
-	case has(&ae), isAuthError(err):
+	case auth.NeedsAuthorize(err):
 		return ExitAuth, true, false
-	case has(&le):
+	case errors.Is(err, store.ErrLocked):
 		return ExitLocked, true, false
 	case has(&pe):
 		return ExitPartial, true, false

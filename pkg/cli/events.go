@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -31,13 +32,15 @@ last sync recorded it, the time its join link opens (joinable-from, in
 elentra.timezone) and the join link, shortened. --output json prints a JSON
 array with every field in full (times in UTC, RFC 3339).`
 
+// eventsListOptions are events list's flags, parsed and checked.
 type eventsListOptions struct {
+	f *Factory
+
 	upcoming bool
 	courses  []int
 }
 
 func newEventsCmd(f *Factory) *cobra.Command {
-	var o eventsListOptions
 	c := &cobra.Command{
 		Use:   "events",
 		Short: "List learning events and switch their Teams meetings on or off",
@@ -46,45 +49,51 @@ func newEventsCmd(f *Factory) *cobra.Command {
   elentra-teams events enable 5012`,
 		Args: cobra.NoArgs,
 	}
-	list := &cobra.Command{Use: "list", Short: "List events with their meeting, link and joinable-from time", Long: eventsListLong, Args: cobra.NoArgs,
+	c.AddCommand(newEventsListCmd(f, nil), newEventsEnableCmd(f, nil), newEventsDisableCmd(f, nil))
+	return c
+}
+
+func newEventsListCmd(f *Factory, runF func(*eventsListOptions) error) *cobra.Command {
+	o := &eventsListOptions{f: f}
+	c := &cobra.Command{Use: "list", Short: "List events with their meeting, link and joinable-from time", Long: eventsListLong, Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runEventsList(f, cmd, o)
+			for _, id := range o.courses {
+				if id < 1 {
+					return &FlagError{Err: fmt.Errorf("--course %d is not a course id (a positive whole number)", id)}
+				}
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return eventsListRun(cmd.Context(), o)
 		},
 		Example: "  elentra-teams events list --upcoming\n  elentra-teams events list --course 101"}
-	list.Flags().BoolVar(&o.upcoming, "upcoming", false, "only events starting within sync.events_horizon")
-	list.Flags().IntSliceVar(&o.courses, "course", nil, "the events of this course `ID` (repeatable)")
-	c.AddCommand(
-		list,
-		&cobra.Command{Use: "enable ID...", Short: "Give these events a Teams meeting", Args: cobra.MinimumNArgs(1),
-			Long: `Switch events on: sync-events makes a meeting for each once it starts within
+	c.Flags().BoolVar(&o.upcoming, "upcoming", false, "only events starting within sync.events_horizon")
+	c.Flags().IntSliceVar(&o.courses, "course", nil, "the events of this course `ID` (repeatable)")
+	return c
+}
+
+func newEventsEnableCmd(f *Factory, runF func(*switchOptions) error) *cobra.Command {
+	return switchCommand(f, runF, &cobra.Command{Use: "enable ID...", Short: "Give these events a Teams meeting", Args: cobra.MinimumNArgs(1),
+		Long: `Switch events on: sync-events makes a meeting for each once it starts within
 sync.events_horizon. An event already on is left as it is. With --dry-run,
 say what would change and change nothing.`,
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return runSwitch(f, cmd, "event", args, true)
-			},
-			Example: "  elentra-teams events enable 5012 5013"},
-		&cobra.Command{Use: "disable ID...", Short: "Cancel these events' meetings at the next sync", Args: cobra.MinimumNArgs(1),
-			Long: `Switch events off, also against sync.all_course_events: sync-events cancels a
+		Example: "  elentra-teams events enable 5012 5013"}, "event", true)
+}
+
+func newEventsDisableCmd(f *Factory, runF func(*switchOptions) error) *cobra.Command {
+	return switchCommand(f, runF, &cobra.Command{Use: "disable ID...", Short: "Cancel these events' meetings at the next sync", Args: cobra.MinimumNArgs(1),
+		Long: `Switch events off, also against sync.all_course_events: sync-events cancels a
 meeting it made for them and removes its link from the event page. With
 --dry-run, say what would change and change nothing.`,
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return runSwitch(f, cmd, "event", args, false)
-			},
-			Example: "  elentra-teams events disable 5012"},
-	)
-	return c
+		Example: "  elentra-teams events disable 5012"}, "event", false)
 }
 
 // eventTimeLayout shows a time to the minute in Elentra's zone.
 const eventTimeLayout = "2006-01-02 15:04"
 
-func runEventsList(f *Factory, cmd *cobra.Command, o eventsListOptions) error {
-	for _, id := range o.courses {
-		if id < 1 {
-			return &FlagError{Err: fmt.Errorf("--course %d is not a course id (a positive whole number)", id)}
-		}
-	}
-	ctx := cmd.Context()
+func eventsListRun(ctx context.Context, o *eventsListOptions) error {
+	f := o.f
 	cfg, err := f.Config(needsDB | config.NeedTimezone)
 	if err != nil {
 		return err

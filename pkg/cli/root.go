@@ -105,6 +105,46 @@ Exit codes:
 
 // NewRootCmd builds the whole command tree.
 func NewRootCmd(f *Factory) *cobra.Command {
+	root := newBaseCmd(f)
+	root.AddGroup(
+		&cobra.Group{ID: "sync", Title: "Sync (what cron runs):"},
+		&cobra.Group{ID: "setup", Title: "Set up and diagnose:"},
+		&cobra.Group{ID: "switch", Title: "Choose what is synced:"},
+	)
+	for _, c := range []*cobra.Command{
+		newSyncCmd(f, nil), newSyncUsersCmd(f, nil), newSyncTeamsCmd(f, nil), newSyncMembersCmd(f, nil), newSyncEventsCmd(f, nil),
+	} {
+		c.GroupID = "sync"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{
+		newSetupCmd(f, nil), newAuthorizeCmd(f, nil), newCheckConfigCmd(f, nil), newStatusCmd(f, nil), newCrontabCmd(f, nil),
+	} {
+		c.GroupID = "setup"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{newCoursesCmd(f), newEventsCmd(f), newUsersCmd(f)} {
+		c.GroupID = "switch"
+		root.AddCommand(c)
+	}
+	root.AddCommand(newVersionCmd(f))
+	root.CompletionOptions.HiddenDefaultCmd = false
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = "  elentra-teams completion bash > /etc/bash_completion.d/elentra-teams\n  source <(elentra-teams completion zsh)"
+			for _, sh := range c.Commands() {
+				sh.Example = "  elentra-teams completion " + sh.Name() + " > elentra-teams." + sh.Name()
+			}
+		}
+	}
+	fixArgs(root)
+	return root
+}
+
+// newBaseCmd is the root command without its subcommands: its help, the
+// global flags and their checks (Factory.setup).
+func newBaseCmd(f *Factory) *cobra.Command {
 	g := &f.flags
 	root := &cobra.Command{
 		Use:   "elentra-teams",
@@ -145,40 +185,6 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	pf.StringVar(&g.logFile, "log-file", "", "append logs to `FILE` instead of stderr")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return &FlagError{Err: err} })
-
-	root.AddGroup(
-		&cobra.Group{ID: "sync", Title: "Sync (what cron runs):"},
-		&cobra.Group{ID: "setup", Title: "Set up and diagnose:"},
-		&cobra.Group{ID: "switch", Title: "Choose what is synced:"},
-	)
-	for _, c := range []*cobra.Command{
-		newSyncCmd(f), newSyncUsersCmd(f), newSyncTeamsCmd(f), newSyncMembersCmd(f), newSyncEventsCmd(f),
-	} {
-		c.GroupID = "sync"
-		root.AddCommand(c)
-	}
-	for _, c := range []*cobra.Command{
-		newSetupCmd(f), newAuthorizeCmd(f), newCheckConfigCmd(f), newStatusCmd(f), newCrontabCmd(f),
-	} {
-		c.GroupID = "setup"
-		root.AddCommand(c)
-	}
-	for _, c := range []*cobra.Command{newCoursesCmd(f), newEventsCmd(f), newUsersCmd(f)} {
-		c.GroupID = "switch"
-		root.AddCommand(c)
-	}
-	root.AddCommand(newVersionCmd(f))
-	root.CompletionOptions.HiddenDefaultCmd = false
-	root.InitDefaultCompletionCmd()
-	for _, c := range root.Commands() {
-		if c.Name() == "completion" {
-			c.Example = "  elentra-teams completion bash > /etc/bash_completion.d/elentra-teams\n  source <(elentra-teams completion zsh)"
-			for _, sh := range c.Commands() {
-				sh.Example = "  elentra-teams completion " + sh.Name() + " > elentra-teams." + sh.Name()
-			}
-		}
-	}
-	fixArgs(root)
 	return root
 }
 

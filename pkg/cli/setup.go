@@ -58,14 +58,18 @@ With --dry-run it prints, as SQL, only the statements that would change
 something, and runs none. Notes (a setting left as it is) go to stderr.
 setup needs only the database part of the configuration.`
 
+// setupOptions are setup's flags, parsed and checked.
 type setupOptions struct {
+	f *Factory
+
 	enable, menu, takeover bool
 	newInstallation, moved bool
 	force                  bool
+	dryRun                 bool
 }
 
-func newSetupCmd(f *Factory) *cobra.Command {
-	var o setupOptions
+func newSetupCmd(f *Factory, runF func(*setupOptions) error) *cobra.Command {
+	o := &setupOptions{f: f}
 	c := &cobra.Command{
 		Use:   "setup",
 		Short: "Create or upgrade the tool's tables and Elentra's Teams settings",
@@ -75,7 +79,17 @@ func newSetupCmd(f *Factory) *cobra.Command {
   elentra-teams --config staging.yaml setup --new-installation --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSetup(f, cmd, o)
+			o.dryRun = f.DryRun()
+			switch {
+			case o.newInstallation && o.moved:
+				return &FlagError{Err: errors.New("--new-installation and --moved exclude each other: a copy gets its own id, a moved database keeps its own")}
+			case o.force && !o.newInstallation:
+				return &FlagError{Err: errors.New("--force goes with --new-installation only")}
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return setupRun(cmd.Context(), o)
 		},
 	}
 	c.Flags().BoolVar(&o.enable, "enable", false, "set microsoft_teams_enabled to 1 even when an admin set another value")
@@ -102,14 +116,8 @@ type setupReport struct {
 	Moved           []string                     `json:"moved,omitempty"`
 }
 
-func runSetup(f *Factory, cmd *cobra.Command, o setupOptions) error {
-	ctx := cmd.Context()
-	switch {
-	case o.newInstallation && o.moved:
-		return &FlagError{Err: errors.New("--new-installation and --moved exclude each other: a copy gets its own id, a moved database keeps its own")}
-	case o.force && !o.newInstallation:
-		return &FlagError{Err: errors.New("--force goes with --new-installation only")}
-	}
+func setupRun(ctx context.Context, o *setupOptions) error {
+	f := o.f
 	cfg, err := f.Config(needsDB)
 	if err != nil {
 		return err
@@ -123,7 +131,7 @@ func runSetup(f *Factory, cmd *cobra.Command, o setupOptions) error {
 	opts := store.SetupOptions{OrganisationID: cfg.Elentra.OrganisationID, Enable: o.enable, Menu: o.menu, Takeover: o.takeover}
 	var plan *store.SetupPlan
 	var runErr error
-	if f.DryRun() {
+	if o.dryRun {
 		plan, runErr = store.PlanSetup(ctx, db, opts)
 	} else {
 		plan, runErr = store.ApplySetup(ctx, db, opts, f.Now())
@@ -131,10 +139,10 @@ func runSetup(f *Factory, cmd *cobra.Command, o setupOptions) error {
 	if plan == nil {
 		return runErr
 	}
-	rep := setupReport{DryRun: f.DryRun(), Changes: plan.Statements, Notes: plan.Notes}
+	rep := setupReport{DryRun: o.dryRun, Changes: plan.Statements, Notes: plan.Notes}
 	var done []string // what the installation options did, in words
 	if runErr == nil {
-		done, runErr = setupInstallation(ctx, f, db, o, &rep)
+		done, runErr = setupInstallation(ctx, db, o, &rep)
 	}
 	if f.JSON() {
 		if err := writeJSON(f, rep); err != nil {
@@ -149,7 +157,7 @@ func runSetup(f *Factory, cmd *cobra.Command, o setupOptions) error {
 	switch {
 	case plan.Empty() && len(done) == 0 && runErr == nil:
 		fmt.Fprintln(w, "nothing to do")
-	case f.DryRun():
+	case o.dryRun:
 		last := ""
 		for _, s := range plan.Statements {
 			if s.Description != last {
@@ -177,23 +185,24 @@ func runSetup(f *Factory, cmd *cobra.Command, o setupOptions) error {
 
 // setupInstallation does what --new-installation or --moved ask, or says
 // (a note) when the database looks like a copy and neither was given.
-func setupInstallation(ctx context.Context, f *Factory, db *elentra.DB, o setupOptions, rep *setupReport) ([]string, error) {
+func setupInstallation(ctx context.Context, db *elentra.DB, o *setupOptions, rep *setupReport) ([]string, error) {
+	f := o.f
 	would := func(s string) string {
-		if f.DryRun() {
+		if o.dryRun {
 			return "would " + s
 		}
 		return s
 	}
 	switch {
 	case o.newInstallation:
-		res, err := store.NewInstallation(ctx, db, f.Now(), o.force, f.DryRun())
+		res, err := store.NewInstallation(ctx, db, f.Now(), o.force, o.dryRun)
 		if err != nil {
 			return nil, err
 		}
 		rep.NewInstallation = res
 		a := res.SetAside
 		line := fmt.Sprintf("new installation %s, bound to %s (it was a copy of installation %s's database)", res.ID, res.Here, res.Previous.ID)
-		if f.DryRun() {
+		if o.dryRun {
 			line = fmt.Sprintf("a new installation id, bound to %s (this database is a copy of installation %s's)", res.Here, res.Previous.ID)
 		}
 		if res.ID == res.Previous.ID {
@@ -203,7 +212,7 @@ func setupInstallation(ctx context.Context, f *Factory, db *elentra.DB, o setupO
 			would(fmt.Sprintf("set aside what was copied from installation %s: %d Teams, %d memberships, %d meetings (status lists them; no sync acts on them)",
 				res.Previous.ID, a.Teams, a.Memberships, a.Meetings))}, nil
 	case o.moved:
-		inst, here, diff, err := store.Moved(ctx, db, f.Now(), f.DryRun())
+		inst, here, diff, err := store.Moved(ctx, db, f.Now(), o.dryRun)
 		if err != nil {
 			return nil, err
 		}

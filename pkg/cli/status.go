@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -13,7 +14,13 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 )
 
-func newStatusCmd(f *Factory) *cobra.Command {
+// statusOptions: status has no flags of its own; it reads the database.
+type statusOptions struct {
+	f *Factory
+}
+
+func newStatusCmd(f *Factory, runF func(*statusOptions) error) *cobra.Command {
+	o := &statusOptions{f: f}
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show each course's Team and members, each event's meeting, and recent runs",
@@ -33,31 +40,38 @@ Times are in elentra.timezone.`,
   elentra-teams status --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			cfg, err := f.Config(config.NeedDatabase | config.NeedSync)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(o)
 			}
-			st, err := f.Store(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			rep, err := check.ReadStatus(ctx, st, cfg, f.Now())
-			if err != nil {
-				return err
-			}
-			if f.JSON() {
-				return writeJSON(f, rep)
-			}
-			loc := time.Local
-			if cfg.Elentra.Timezone != "" {
-				if l, err := time.LoadLocation(cfg.Elentra.Timezone); err == nil {
-					loc = l
-				}
-			}
-			return printStatus(f.IO.Out, rep, loc, f.Now(), time.Duration(cfg.Sync.EventsHorizon))
+			return statusRun(cmd.Context(), o)
 		},
 	}
+}
+
+func statusRun(ctx context.Context, o *statusOptions) error {
+	f := o.f
+	cfg, err := f.Config(config.NeedDatabase | config.NeedSync)
+	if err != nil {
+		return err
+	}
+	st, err := f.Store(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	rep, err := check.ReadStatus(ctx, st, cfg, f.Now())
+	if err != nil {
+		return err
+	}
+	if f.JSON() {
+		return writeJSON(f, rep)
+	}
+	loc := time.Local
+	if cfg.Elentra.Timezone != "" {
+		if l, err := time.LoadLocation(cfg.Elentra.Timezone); err == nil {
+			loc = l
+		}
+	}
+	return printStatus(f.IO.Out, rep, loc, f.Now(), time.Duration(cfg.Sync.EventsHorizon))
 }
 
 const statusTime = "2006-01-02 15:04"

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -12,7 +12,6 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/engine"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
-	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
 const syncLong = `
@@ -33,9 +32,7 @@ terminal without those, it shows what the guards held, with the counts, and
 makes it only when you answer y. Without a terminal (cron) --force needs
 --course or --event (exit 2).`
 
-func newSyncCmd(f *Factory) *cobra.Command {
-	var s syncFlags
-	var ev eventFlags
+func newSyncCmd(f *Factory, runF func(*syncOptions) error) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync",
 		Short: "Run sync-users, sync-teams, sync-members and sync-events in order, under one lock",
@@ -45,26 +42,12 @@ events' meetings. This is what cron runs.` + syncLong,
   elentra-teams sync --quiet          # in cron: prints only failures and held guards
   elentra-teams sync --course 101 --output json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSyncWith(f, cmd, s, ev, "sync", needsSync, engine.UsersStep, engine.TeamsStep, engine.MembersStep, engine.EventsStep)
-		},
 	}
-	addSyncFlags(c, &s, true)
-	addEventFlags(c, &ev)
-	return c
+	return syncCommand(f, runF, c, &syncOptions{command: "sync", needs: needsSync,
+		steps: []engine.Step{engine.UsersStep, engine.TeamsStep, engine.MembersStep, engine.EventsStep}}, true)
 }
 
-// eventFlags are the flags of the commands that run sync-events.
-type eventFlags struct {
-	allowLong bool
-}
-
-func addEventFlags(c *cobra.Command, ev *eventFlags) {
-	c.Flags().BoolVar(&ev.allowLong, "allow-long-events", false, "make meetings for events longer than 24 hours (otherwise reported as bad data)")
-}
-
-func newSyncUsersCmd(f *Factory) *cobra.Command {
-	var s syncFlags
+func newSyncUsersCmd(f *Factory, runF func(*syncOptions) error) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync-users",
 		Short: "Fill in missing Microsoft Object IDs by matching Elentra users to the directory",
@@ -77,17 +60,14 @@ report and not looked up again until their email or identity.match changes.` + s
 		Example: `  elentra-teams sync-users --dry-run
   elentra-teams sync-users --all`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSync(f, cmd, s, "sync-users", needsSync, engine.UsersStep)
-		},
 	}
-	addSyncFlags(c, &s, false)
-	c.Flags().BoolVar(&s.all, "all", false, "match every active user, not only those of enabled courses")
+	o := &syncOptions{command: "sync-users", needs: needsSync, steps: []engine.Step{engine.UsersStep}}
+	syncCommand(f, runF, c, o, false)
+	c.Flags().BoolVar(&o.all, "all", false, "match every active user, not only those of enabled courses")
 	return c
 }
 
-func newSyncTeamsCmd(f *Factory) *cobra.Command {
-	var s syncFlags
+func newSyncTeamsCmd(f *Factory, runF func(*syncOptions) error) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync-teams",
 		Short: "Create, rename, archive and unarchive one Team per enabled course",
@@ -99,16 +79,11 @@ or ends; unarchive it when the course is current again.` + syncLong,
 		Example: `  elentra-teams sync-teams --dry-run
   elentra-teams sync-teams --course 101`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSync(f, cmd, s, "sync-teams", needsSync, engine.TeamsStep)
-		},
 	}
-	addSyncFlags(c, &s, false)
-	return c
+	return syncCommand(f, runF, c, &syncOptions{command: "sync-teams", needs: needsSync, steps: []engine.Step{engine.TeamsStep}}, false)
 }
 
-func newSyncMembersCmd(f *Factory) *cobra.Command {
-	var s syncFlags
+func newSyncMembersCmd(f *Factory, runF func(*syncOptions) error) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync-members",
 		Short: "Make each Team's owners and members match the course",
@@ -122,17 +97,11 @@ of them, in one run.` + syncLong,
 		Example: `  elentra-teams sync-members --dry-run
   elentra-teams sync-members --course 101 --force`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSync(f, cmd, s, "sync-members", needsSync, engine.MembersStep)
-		},
 	}
-	addSyncFlags(c, &s, false)
-	return c
+	return syncCommand(f, runF, c, &syncOptions{command: "sync-members", needs: needsSync, steps: []engine.Step{engine.MembersStep}}, false)
 }
 
-func newSyncEventsCmd(f *Factory) *cobra.Command {
-	var s syncFlags
-	var ev eventFlags
+func newSyncEventsCmd(f *Factory, runF func(*syncOptions) error) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync-events",
 		Short: "Keep a Teams meeting for each enabled learning event, its link on the event page",
@@ -152,28 +121,15 @@ and left alone.` + syncLong,
 		Example: `  elentra-teams sync-events --dry-run
   elentra-teams sync-events --event 5012`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSyncWith(f, cmd, s, ev, "sync-events", needsEvent, engine.EventsStep)
-		},
 	}
-	addSyncFlags(c, &s, true)
-	addEventFlags(c, &ev)
-	return c
+	return syncCommand(f, runF, c, &syncOptions{command: "sync-events", needs: needsEvent, steps: []engine.Step{engine.EventsStep}}, true)
 }
 
-// runSync builds the engine's environment (database, token, Graph client)
+// syncRun builds the engine's environment (database, token, Graph client)
 // and runs the steps, then prints the report.
-func runSync(f *Factory, cmd *cobra.Command, s syncFlags, command string, needs config.Need, steps ...engine.Step) error {
-	return runSyncWith(f, cmd, s, eventFlags{}, command, needs, steps...)
-}
-
-// runSyncWith is runSync with the flags of the commands that run sync-events.
-func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, command string, needs config.Need, steps ...engine.Step) error {
-	ctx := cmd.Context()
-	if err := s.checkForce(f.IO, f.DryRun()); err != nil {
-		return err
-	}
-	cfg, err := f.Config(needs)
+func syncRun(ctx context.Context, o *syncOptions) error {
+	f := o.f
+	cfg, err := f.Config(o.needs)
 	if err != nil {
 		return err
 	}
@@ -188,8 +144,9 @@ func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, com
 	graph := f.Graph(cfg, sess.ts)
 	env := &engine.Env{
 		DB: st.DB(), Store: st, Graph: graph, Config: cfg, Now: f.Now, Logger: f.Logger,
-		DryRun: f.DryRun(), Force: s.force, CourseIDs: s.courses, EventIDs: s.events, AllUsers: s.all, AllowLongEvents: ev.allowLong,
+		DryRun: o.dryRun, Force: o.force, CourseIDs: o.courses, EventIDs: o.events, AllUsers: o.all, AllowLongEvents: o.allowLong,
 		AdminObjectID: sess.account, OutlookTimezone: sess.timezone, Mailbox: sess.mailbox,
+		ExitCode: ExitCodeOf,
 	}
 	if cfg.Sync.FallbackOwner != "" {
 		u, err := graph.GetUser(ctx, cfg.Sync.FallbackOwner)
@@ -200,11 +157,11 @@ func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, com
 		env.FallbackOwnerID = strings.ToLower(u.ID)
 	}
 	var bars *progressBars
-	if f.IO.StderrIsTerminal() && !s.quiet {
+	if f.IO.StderrIsTerminal() && !o.quiet {
 		bars = &progressBars{w: f.IO.ErrOut}
 		env.Progress = bars.update
 	}
-	if s.force && len(s.courses) == 0 && len(s.events) == 0 && !f.DryRun() {
+	if o.force && len(o.courses) == 0 && len(o.events) == 0 && !o.dryRun {
 		// At a terminal (checkForce): the guards stay on, and what they
 		// hold is shown and applied only when the person says so.
 		env.Force = false
@@ -215,7 +172,7 @@ func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, com
 			return confirmHeld(f.IO, step, held)
 		}
 	}
-	rep, err := engine.Run(ctx, env, command, steps...)
+	rep, err := engine.Run(ctx, env, o.command, o.steps...)
 	if bars != nil {
 		bars.finish() // before the report, on the same terminal
 	}
@@ -225,23 +182,8 @@ func runSyncWith(f *Factory, cmd *cobra.Command, s syncFlags, ev eventFlags, com
 				return werr
 			}
 		} else {
-			printReport(f.IO.Out, rep, s.quiet)
+			printReport(f.IO.Out, rep, o.quiet)
 		}
-	}
-	if err == nil {
-		return nil
-	}
-	var (
-		partial *engine.PartialError
-		failed  *engine.FailedError
-	)
-	switch {
-	case errors.Is(err, store.ErrLocked):
-		return &LockError{Err: err}
-	case errors.As(err, &partial):
-		return &PartialError{Err: err}
-	case errors.As(err, &failed):
-		return err
 	}
 	return err
 }

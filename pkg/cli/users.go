@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,14 +46,33 @@ next run. A user without a manual link is left as it is. With --dry-run, say
 what would change and change nothing. Exit 2 when PROXY_ID is malformed, or
 names neither an Elentra user nor a manual link.`
 
+// usersListOptions are users list's flags, parsed and checked.
 type usersListOptions struct {
+	f *Factory
+
 	unmatched bool
 	course    int
 }
 
+// usersLinkOptions are users link's arguments and flags, parsed and checked.
+type usersLinkOptions struct {
+	f *Factory
+
+	proxyID  int
+	objectID string
+	force    bool
+	dryRun   bool
+}
+
+// usersUnlinkOptions is users unlink's argument, parsed.
+type usersUnlinkOptions struct {
+	f *Factory
+
+	proxyID int
+	dryRun  bool
+}
+
 func newUsersCmd(f *Factory) *cobra.Command {
-	var o usersListOptions
-	var force bool
 	c := &cobra.Command{
 		Use:   "users",
 		Short: "List users' Microsoft Object IDs and link or unlink them by hand",
@@ -61,36 +81,70 @@ func newUsersCmd(f *Factory) *cobra.Command {
   elentra-teams users link 1234 0f9e8d7c-6b5a-4321-9876-543210fedcba`,
 		Args: cobra.NoArgs,
 	}
-	list := &cobra.Command{Use: "list", Short: "List users of enabled courses with their Object ID and its source", Long: usersListLong, Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runUsersList(f, cmd, o)
-		},
-		Example: "  elentra-teams users list --unmatched --course 101"}
-	list.Flags().BoolVar(&o.unmatched, "unmatched", false, "only users without an Object ID")
-	list.Flags().IntVar(&o.course, "course", 0, "only users of this course `ID`")
-	link := &cobra.Command{Use: "link PROXY_ID OBJECT_ID", Short: "Set a user's Object ID by hand (sync-users never overwrites it)", Long: usersLinkLong, Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runUsersLink(f, cmd, args[0], args[1], force)
-		},
-		Example: "  elentra-teams users link 1234 0f9e8d7c-6b5a-4321-9876-543210fedcba"}
-	link.Flags().BoolVar(&force, "force", false, "link an Object ID that another user already has")
-	c.AddCommand(
-		list,
-		link,
-		&cobra.Command{Use: "unlink PROXY_ID", Short: "Remove a hand-set Object ID", Long: usersUnlinkLong, Args: cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return runUsersUnlink(f, cmd, args[0])
-			},
-			Example: "  elentra-teams users unlink 1234"},
-	)
+	c.AddCommand(newUsersListCmd(f, nil), newUsersLinkCmd(f, nil), newUsersUnlinkCmd(f, nil))
 	return c
 }
 
-func runUsersList(f *Factory, cmd *cobra.Command, o usersListOptions) error {
-	if cmd.Flags().Changed("course") && o.course < 1 {
-		return &FlagError{Err: fmt.Errorf("--course %d is not a course id (a positive whole number)", o.course)}
-	}
-	ctx := cmd.Context()
+func newUsersListCmd(f *Factory, runF func(*usersListOptions) error) *cobra.Command {
+	o := &usersListOptions{f: f}
+	c := &cobra.Command{Use: "list", Short: "List users of enabled courses with their Object ID and its source", Long: usersListLong, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("course") && o.course < 1 {
+				return &FlagError{Err: fmt.Errorf("--course %d is not a course id (a positive whole number)", o.course)}
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return usersListRun(cmd.Context(), o)
+		},
+		Example: "  elentra-teams users list --unmatched --course 101"}
+	c.Flags().BoolVar(&o.unmatched, "unmatched", false, "only users without an Object ID")
+	c.Flags().IntVar(&o.course, "course", 0, "only users of this course `ID`")
+	return c
+}
+
+func newUsersLinkCmd(f *Factory, runF func(*usersLinkOptions) error) *cobra.Command {
+	o := &usersLinkOptions{f: f}
+	c := &cobra.Command{Use: "link PROXY_ID OBJECT_ID", Short: "Set a user's Object ID by hand (sync-users never overwrites it)", Long: usersLinkLong, Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := proxyID(args[0])
+			if err != nil {
+				return err
+			}
+			objectID := strings.TrimSpace(args[1])
+			if !config.IsGUID(objectID) {
+				return &FlagError{Err: fmt.Errorf("%q is not an Object ID: use the user's GUID from Microsoft Entra, such as 0f9e8d7c-6b5a-4321-9876-543210fedcba", objectID)}
+			}
+			o.proxyID, o.objectID, o.dryRun = id, objectID, f.DryRun()
+			if runF != nil {
+				return runF(o)
+			}
+			return usersLinkRun(cmd.Context(), o)
+		},
+		Example: "  elentra-teams users link 1234 0f9e8d7c-6b5a-4321-9876-543210fedcba"}
+	c.Flags().BoolVar(&o.force, "force", false, "link an Object ID that another user already has")
+	return c
+}
+
+func newUsersUnlinkCmd(f *Factory, runF func(*usersUnlinkOptions) error) *cobra.Command {
+	o := &usersUnlinkOptions{f: f}
+	return &cobra.Command{Use: "unlink PROXY_ID", Short: "Remove a hand-set Object ID", Long: usersUnlinkLong, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := proxyID(args[0])
+			if err != nil {
+				return err
+			}
+			o.proxyID, o.dryRun = id, f.DryRun()
+			if runF != nil {
+				return runF(o)
+			}
+			return usersUnlinkRun(cmd.Context(), o)
+		},
+		Example: "  elentra-teams users unlink 1234"}
+}
+
+func usersListRun(ctx context.Context, o *usersListOptions) error {
+	f := o.f
 	cfg, err := f.Config(needsDB)
 	if err != nil {
 		return err
@@ -126,16 +180,8 @@ func proxyID(arg string) (int, error) {
 	return ids[0], nil
 }
 
-func runUsersLink(f *Factory, cmd *cobra.Command, proxyArg, objectID string, force bool) error {
-	id, err := proxyID(proxyArg)
-	if err != nil {
-		return err
-	}
-	objectID = strings.TrimSpace(objectID)
-	if !config.IsGUID(objectID) {
-		return &FlagError{Err: fmt.Errorf("%q is not an Object ID: use the user's GUID from Microsoft Entra, such as 0f9e8d7c-6b5a-4321-9876-543210fedcba", objectID)}
-	}
-	ctx := cmd.Context()
+func usersLinkRun(ctx context.Context, o *usersLinkOptions) error {
+	f := o.f
 	cfg, err := f.Config(needsDB)
 	if err != nil {
 		return err
@@ -144,7 +190,7 @@ func runUsersLink(f *Factory, cmd *cobra.Command, proxyArg, objectID string, for
 	if err != nil {
 		return err
 	}
-	res, err := st.PlanLink(ctx, id, objectID, force)
+	res, err := st.PlanLink(ctx, o.proxyID, o.objectID, o.force)
 	if err != nil {
 		var taken *store.ObjectIDTakenError
 		if errors.As(err, &taken) {
@@ -152,7 +198,7 @@ func runUsersLink(f *Factory, cmd *cobra.Command, proxyArg, objectID string, for
 		}
 		return idsError(err)
 	}
-	if !f.DryRun() {
+	if !o.dryRun {
 		if err := st.ApplyLink(ctx, res, f.Now()); err != nil {
 			return err
 		}
@@ -161,14 +207,14 @@ func runUsersLink(f *Factory, cmd *cobra.Command, proxyArg, objectID string, for
 		return writeJSON(f, struct {
 			DryRun bool `json:"dry_run"`
 			*store.LinkResult
-		}{f.DryRun(), res})
+		}{o.dryRun, res})
 	}
 	who := fmt.Sprintf("user %d (%s)", res.ProxyID, res.Name)
 	switch {
 	case !res.Change:
 		fmt.Fprintf(f.IO.Out, "%s is already linked to %s: nothing to do\n", who, res.ObjectID)
 		return nil
-	case f.DryRun():
+	case o.dryRun:
 		fmt.Fprintf(f.IO.Out, "%s would be linked to %s", who, res.ObjectID)
 	default:
 		fmt.Fprintf(f.IO.Out, "%s linked to %s", who, res.ObjectID)
@@ -183,12 +229,8 @@ func runUsersLink(f *Factory, cmd *cobra.Command, proxyArg, objectID string, for
 	return nil
 }
 
-func runUsersUnlink(f *Factory, cmd *cobra.Command, proxyArg string) error {
-	id, err := proxyID(proxyArg)
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
+func usersUnlinkRun(ctx context.Context, o *usersUnlinkOptions) error {
+	f, id := o.f, o.proxyID
 	cfg, err := f.Config(needsDB)
 	if err != nil {
 		return err
@@ -201,7 +243,7 @@ func runUsersUnlink(f *Factory, cmd *cobra.Command, proxyArg string) error {
 	if err != nil {
 		return idsError(err)
 	}
-	if !f.DryRun() {
+	if !o.dryRun {
 		if err := st.ApplyUnlink(ctx, res); err != nil {
 			return err
 		}
@@ -210,14 +252,14 @@ func runUsersUnlink(f *Factory, cmd *cobra.Command, proxyArg string) error {
 		return writeJSON(f, struct {
 			DryRun bool `json:"dry_run"`
 			*store.UnlinkResult
-		}{f.DryRun(), res})
+		}{o.dryRun, res})
 	}
 	switch {
 	case !res.Change && res.ObjectID != "":
 		fmt.Fprintf(f.IO.Out, "user %d has no manual link (its Object ID %s is %s): nothing to do\n", id, res.ObjectID, store.SourceText(res.Source))
 	case !res.Change:
 		fmt.Fprintf(f.IO.Out, "user %d has no manual link: nothing to do\n", id)
-	case f.DryRun():
+	case o.dryRun:
 		fmt.Fprintf(f.IO.Out, "user %d would be unlinked from %s\n", id, res.ObjectID)
 	default:
 		fmt.Fprintf(f.IO.Out, "user %d unlinked from %s\n", id, res.ObjectID)

@@ -82,6 +82,11 @@ type Env struct {
 	// Progress, when set, is told how far a step's apply is (the command
 	// layer draws a progress bar with it when stderr is a terminal).
 	Progress func(step string, done, total int)
+
+	// ExitCode is the command layer's map from a run's error to the
+	// process's exit code (required): Run records what it returns in
+	// msteams_runs, so that the record says what the process exited with.
+	ExitCode func(error) int
 }
 
 // Failure is one attempted write that did not land.
@@ -270,14 +275,14 @@ func (r *Report) FailuresLeftOut() int {
 	return n
 }
 
-// PartialError means some attempted writes failed (exit 3).
+// PartialError means some attempted writes failed and the others applied.
 type PartialError struct{ Failed, Applied int }
 
 func (e *PartialError) Error() string {
 	return fmt.Sprintf("%d of %d attempted changes failed (see the report); the next run retries them", e.Failed, e.Failed+e.Applied)
 }
 
-// FailedError means every attempted write failed (exit 1).
+// FailedError means every attempted write failed.
 type FailedError struct{ Failed int }
 
 func (e *FailedError) Error() string {
@@ -320,6 +325,9 @@ var ErrLockLost = errors.New("run lock lost")
 // its own report under Steps.
 func Run(ctx context.Context, env *Env, command string, steps ...Step) (*Report, error) {
 	rep := newReport(command, env.DryRun, env.Now())
+	if env.ExitCode == nil {
+		return rep, errors.New("engine: Env.ExitCode is not set: the run could not be recorded")
+	}
 	stats0 := env.Graph.Stats()
 	q0 := env.DB.QueryCount()
 	// measure fills in what the run cost; called before the run record is
@@ -418,7 +426,7 @@ func Run(ctx context.Context, env *Env, command string, steps ...Step) (*Report,
 	}
 	if rep.RunID != 0 {
 		measure()
-		code := ExitCodeOf(runErr)
+		code := env.ExitCode(runErr)
 		summary, _ := json.Marshal(rep.summary())
 		full, _ := json.Marshal(rep)
 		// the run record is written even when ctx was cancelled
@@ -454,7 +462,7 @@ func stopsRun(ctx context.Context, err error) bool {
 // source does not ask it again in the same run).
 func isTokenFailure(err error) bool {
 	var te *auth.TokenEndpointError
-	return err != nil && (isAuthErr(err) || errors.As(err, &te))
+	return err != nil && (auth.NeedsAuthorize(err) || errors.As(err, &te))
 }
 
 // halt is a step's stop: set once, by the first action that failed to get a
@@ -493,31 +501,6 @@ func (h *halt) err() error {
 func halted(ctx context.Context) bool {
 	h, _ := ctx.Value(haltKey{}).(*halt)
 	return h != nil && h.err() != nil
-}
-
-// isAuthErr: the sign-in must be renewed; nothing more can be done.
-func isAuthErr(err error) bool {
-	var (
-		re *auth.ReauthorizeError
-		na *auth.NotAuthorizedError
-	)
-	return errors.As(err, &re) || errors.As(err, &na) || errors.Is(err, auth.ErrUndecryptable)
-}
-
-// ExitCodeOf maps a run's error to the documented exit code.
-func ExitCodeOf(err error) int {
-	var pe *PartialError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &pe):
-		return 3
-	case isAuthErr(err):
-		return 4
-	case errors.Is(err, store.ErrLocked):
-		return 5
-	}
-	return 1
 }
 
 func (r *Report) summary() map[string]any {

@@ -44,6 +44,13 @@ func noDuplicates(t *testing.T, h *harness) {
 	}
 }
 
+// stuck reports whether a run's error is one the next run does not get past
+// by itself: the sign-in needs authorize (exit 4), or another run holds the
+// lock (exit 5). A run that failed or partly applied (exit 1, 3) is retried.
+func stuck(err error) bool {
+	return err != nil && (auth.NeedsAuthorize(err) || errors.Is(err, store.ErrLocked))
+}
+
 // With throttling, outages, replication delays and partial bulk adds, runs
 // converge to the same Teams once the faults pass, with no duplicate.
 func TestSyncConvergesUnderFaults(t *testing.T) {
@@ -71,7 +78,7 @@ func TestSyncConvergesUnderFaults(t *testing.T) {
 			})
 			for i := 0; i < 3; i++ {
 				rep, err := h.sync(nil)
-				if err != nil && engine.ExitCodeOf(err) != 3 && engine.ExitCodeOf(err) != 1 {
+				if stuck(err) {
 					t.Fatalf("run %d: %v", i, err)
 				}
 				if rep.Graph.Throttled == 0 && i == 0 {
@@ -169,8 +176,8 @@ func TestOneRunAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = engine.Run(context.Background(), h.env(nil), "sync-members", engine.MembersStep)
-	if !errors.Is(err, store.ErrLocked) || engine.ExitCodeOf(err) != 5 {
-		t.Errorf("with the lock held: %v (exit %d), want exit 5", err, engine.ExitCodeOf(err))
+	if !errors.Is(err, store.ErrLocked) {
+		t.Errorf("with the lock held: %v, want store.ErrLocked (exit 5)", err)
 	}
 	lock.Release()
 
@@ -256,8 +263,9 @@ func TestLockLostStopsTheRun(t *testing.T) {
 	if !errors.Is(err, engine.ErrLockLost) {
 		t.Fatalf("got %v, want the lost lock", err)
 	}
-	if rep.Stopped == "" || engine.ExitCodeOf(err) != 1 {
-		t.Errorf("stopped %q, exit %d", rep.Stopped, engine.ExitCodeOf(err))
+	var pe *engine.PartialError
+	if rep.Stopped == "" || errors.As(err, &pe) || errors.Is(err, store.ErrLocked) {
+		t.Errorf("stopped %q, error %v: want a failed run (exit 1)", rep.Stopped, err)
 	}
 	if n := writes(h.sim.Counters()); n != 0 {
 		t.Errorf("%d writes reached Graph after the lock was lost", n)
@@ -321,7 +329,7 @@ func TestSyncConvergesOverBrokenConnections(t *testing.T) {
 	h := newHarness(t, smallSchool(), nil)
 	for i := 0; i < 3; i++ {
 		rep, err := h.sync(h.flakyEnv(&flakyTransport{resetEvery: 4, timeoutEvery: 9}, nil))
-		if err != nil && engine.ExitCodeOf(err) != 3 && engine.ExitCodeOf(err) != 1 {
+		if stuck(err) {
 			t.Fatalf("run %d: %v", i, err)
 		}
 		if i == 0 && len(rep.AllFailures()) == 0 {
@@ -386,8 +394,8 @@ func TestRefreshTokenRevokedMidRun(t *testing.T) {
 		}
 	}}
 	rep, err := h.sync(h.flakyEnv(ft, ts))
-	if code := engine.ExitCodeOf(err); code != 4 {
-		t.Fatalf("exit %d (%v), want 4", code, err)
+	if !auth.NeedsAuthorize(err) {
+		t.Fatalf("error %v does not need authorize (exit 4)", err)
 	}
 	if !strings.Contains(err.Error(), "run 'elentra-teams authorize'") {
 		t.Errorf("error %q does not say what to do", err)
@@ -435,7 +443,7 @@ func TestDatabaseConnectionsKilledMidRun(t *testing.T) {
 		}
 	}}
 	for i := 0; i < 2; i++ {
-		if _, err := h.sync(h.flakyEnv(ft, nil)); err != nil && engine.ExitCodeOf(err) > 3 {
+		if _, err := h.sync(h.flakyEnv(ft, nil)); stuck(err) {
 			t.Fatalf("run %d: %v", i, err)
 		}
 		ft.n.Store(0)
@@ -458,8 +466,9 @@ func TestFailedOperationIsRetried(t *testing.T) {
 	h.cfg.Sync.RunArchiveGuardPercent = 100 // and that is meant: the run guard lets it through
 	h.sim.SetFaults(graphsim.Faults{FailOperations: true})
 	rep, err := engine.Run(context.Background(), h.env(nil), "sync-teams", engine.TeamsStep)
-	if code := engine.ExitCodeOf(err); code != 1 {
-		t.Fatalf("exit %d (%v), want 1: every archive failed", code, err)
+	var fe *engine.FailedError
+	if !errors.As(err, &fe) {
+		t.Fatalf("error %v, want a *engine.FailedError (exit 1): every archive failed", err)
 	}
 	if len(rep.Failures) == 0 || rep.Failures[0].Kind != reconcile.KindArchiveTeam || rep.Failures[0].Code == "" {
 		t.Errorf("failures %+v", rep.Failures)
@@ -496,8 +505,9 @@ func TestFailedLookupIsNotRemembered(t *testing.T) {
 			TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: h.token, TokenType: "Bearer", Expiry: h.now.Add(time.Hour)}),
 			Clock:       func() time.Time { return h.now }, Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
 	}), "sync-users", engine.UsersStep)
-	if code := engine.ExitCodeOf(err); code != 3 {
-		t.Fatalf("exit %d (%v), want 3: some look-ups failed, the rest matched", code, err)
+	var pe *engine.PartialError
+	if !errors.As(err, &pe) {
+		t.Fatalf("error %v, want a *engine.PartialError (exit 3): some look-ups failed, the rest matched", err)
 	}
 	failed := map[int]bool{}
 	for _, f := range rep.Failures {

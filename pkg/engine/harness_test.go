@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/elentra-teams/elentra-teams/pkg/cli"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
@@ -121,7 +122,8 @@ func (h *harness) env(edit func(*engine.Env)) *engine.Env {
 	})
 	env := &engine.Env{DB: h.tdb.DB, Store: store.New(h.tdb.DB), Graph: g, Config: h.cfg, Now: func() time.Time { return h.now },
 		AdminObjectID: h.admin, OutlookTimezone: h.cfg.Elentra.Timezone, Mailbox: "me", LockCheckInterval: time.Hour,
-		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }}
+		Sleep:    func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		ExitCode: cli.ExitCodeOf}
 	if edit != nil {
 		edit(env)
 	}

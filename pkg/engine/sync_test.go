@@ -293,3 +293,34 @@ func TestContainsNickname(t *testing.T) {
 		}
 	}
 }
+
+// The run record's exit code is what the command layer's map (Env.ExitCode)
+// makes of the run's error: the engine keeps no map of its own.
+func TestRunRecordsTheCommandLayersExitCode(t *testing.T) {
+	h := newHarness(t, smallSchool(), nil)
+	var given []error
+	rep, err := h.sync(func(e *engine.Env) {
+		e.ExitCode = func(err error) int {
+			given = append(given, err)
+			return 42
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(given) != 1 || given[0] != nil {
+		t.Errorf("ExitCode was given %v, want the run's error (nil) once", given)
+	}
+	if code := h.runExitCode(t, rep.RunID); !code.Valid || code.Int64 != 42 {
+		t.Errorf("the run record says exit %v, want ExitCode's 42", code)
+	}
+}
+
+// Without the command layer's map a run does nothing: it could not be
+// recorded.
+func TestRunNeedsExitCode(t *testing.T) {
+	_, err := engine.Run(context.Background(), &engine.Env{Now: time.Now}, "sync", engine.UsersStep)
+	if err == nil || !strings.Contains(err.Error(), "Env.ExitCode") {
+		t.Errorf("Run without ExitCode: %v", err)
+	}
+}

@@ -159,8 +159,9 @@ func TestTokenEndpointHangsMidRun(t *testing.T) {
 	if !strings.Contains(msg, gate.tokenURL()) || !strings.Contains(msg, "did not answer within 200ms") {
 		t.Errorf("error %q does not name the token endpoint and the timeout", msg)
 	}
-	if code := engine.ExitCodeOf(err); code != 1 {
-		t.Errorf("exit %d, want 1", code)
+	var te *auth.TokenEndpointError
+	if !errors.As(err, &te) || auth.NeedsAuthorize(err) {
+		t.Errorf("error %v is not the token endpoint's failure (exit 1)", err)
 	}
 	if n := gate.counted.Load(); n != 1 {
 		t.Errorf("the token endpoint was asked %d times once it hung, want once", n)
@@ -193,8 +194,8 @@ func TestRefusedRefreshStopsTheStep(t *testing.T) {
 		h.sim.ExpireAccessTokens()
 	}}
 	rep, err := h.syncWithin(t, time.Minute, h.transportEnv(tr, ts))
-	if code := engine.ExitCodeOf(err); code != 4 {
-		t.Fatalf("exit %d (%v), want 4", code, err)
+	if !auth.NeedsAuthorize(err) {
+		t.Fatalf("error %v does not need authorize (exit 4)", err)
 	}
 	var re *auth.ReauthorizeError
 	if !strings.Contains(err.Error(), "run 'elentra-teams authorize'") || !errors.As(err, &re) {
