@@ -585,7 +585,7 @@ func TestProductionBinaryDeps(t *testing.T) {
 		t.Fatalf("go list -deps does not list pkg/cli; the list is not what this test expects:\n%s", out)
 	}
 	for _, dep := range deps {
-		for _, banned := range []string{module + "/pkg/msgraph/graphsim", "github.com/dolthub/go-mysql-server", module + "/pkg/school"} {
+		for _, banned := range []string{module + "/pkg/msgraph/graphsim", "github.com/dolthub/go-mysql-server", module + "/internal/school"} {
 			if dep == banned || strings.HasPrefix(dep, banned+"/") {
 				t.Errorf("cmd/elentra-teams depends on %s", dep)
 			}

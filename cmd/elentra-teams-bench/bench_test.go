@@ -19,13 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/internal/school"
 	"github.com/elentra-teams/elentra-teams/pkg/auth"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph/graphsim"
-	"github.com/elentra-teams/elentra-teams/pkg/school"
 )
 
 func entry(method, path, route string, status int, inBatch bool) logEntry {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/internal/school"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
-	"github.com/elentra-teams/elentra-teams/pkg/school"
 )
 
 // Churn rates of the third phase.

@@ -2,7 +2,7 @@
 // against the lower bound that Microsoft Graph's throttling limits and
 // round-trip latency set.
 //
-// It builds the synthetic school (pkg/school) in a real MySQL/MariaDB, runs
+// It builds the synthetic school (internal/school) in a real MySQL/MariaDB, runs
 // msgraph-sim in its own process with Microsoft's limits, a latency and a
 // time scale, and runs the real elentra-teams binary, one process per
 // command, in three phases: the initial sync, a run that changes nothing,

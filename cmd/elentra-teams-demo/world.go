@@ -18,11 +18,11 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/elentra-teams/elentra-teams/internal/school"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/embedded"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph/graphsim"
-	"github.com/elentra-teams/elentra-teams/pkg/school"
 	elentraschema "github.com/elentra-teams/elentra-teams/testdata/elentra"
 )
 

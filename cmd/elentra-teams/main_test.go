@@ -16,9 +16,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/elentra-teams/elentra-teams/internal/school"
 	"github.com/elentra-teams/elentra-teams/pkg/cli"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
-	"github.com/elentra-teams/elentra-teams/pkg/school"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/internal/school"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
-	"github.com/elentra-teams/elentra-teams/pkg/school"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/elentra-teams/elentra-teams/internal/school"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
@@ -18,7 +19,6 @@ import (
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph/graphsim"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
-	"github.com/elentra-teams/elentra-teams/pkg/school"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 

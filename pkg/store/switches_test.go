@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/internal/school"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
-	"github.com/elentra-teams/elentra-teams/pkg/school"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
