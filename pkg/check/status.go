@@ -39,9 +39,9 @@ type CourseStatus struct {
 	Enabled   bool   `json:"enabled"`
 	// Current: active in a current curriculum period, so it should have
 	// an active Team.
-	Current bool   `json:"current"`
-	State   string `json:"team_state"`
-	GroupID string `json:"team_id,omitempty"`
+	Current bool                `json:"current"`
+	State   reconcile.TeamState `json:"team_state"`
+	GroupID string              `json:"team_id,omitempty"`
 	// Owners and members in Elentra (by the syncs' rules) and in the Team
 	// as this tool recorded its additions.
 	ElentraOwners  int `json:"elentra_owners"`
@@ -58,15 +58,15 @@ type CourseStatus struct {
 
 // EventStatus is one upcoming event of the synced courses.
 type EventStatus struct {
-	EventID      int        `json:"event_id"`
-	CourseID     int        `json:"course_id"`
-	CourseCode   string     `json:"course_code"`
-	Title        string     `json:"title"`
-	Start        time.Time  `json:"start"`
-	Enabled      bool       `json:"enabled"`
-	State        string     `json:"meeting_state"`
-	JoinableFrom *time.Time `json:"joinable_from,omitempty"`
-	LastError    string     `json:"last_error,omitempty"`
+	EventID      int                  `json:"event_id"`
+	CourseID     int                  `json:"course_id"`
+	CourseCode   string               `json:"course_code"`
+	Title        string               `json:"title"`
+	Start        time.Time            `json:"start"`
+	Enabled      bool                 `json:"enabled"`
+	State        reconcile.EventState `json:"meeting_state"`
+	JoinableFrom *time.Time           `json:"joinable_from,omitempty"`
+	LastError    string               `json:"last_error,omitempty"`
 }
 
 // RunStatus is one recorded run.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/elentra-teams/elentra-teams/pkg/auth"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
@@ -138,7 +139,7 @@ func authorizeRun(ctx context.Context, o *authorizeOptions) error {
 		Now:   f.Now,
 		RecordAdminObjectID: func(ctx2 context.Context, proxyID int, objectID string) error {
 			return st.PutUser(ctx2, store.UserRecord{ProxyID: proxyID, ObjectID: objectID, Source: store.SourceMatched,
-				MatchStatus: store.MatchMatched, CheckedAt: f.Now()}, f.Now())
+				MatchStatus: reconcile.MatchMatched, CheckedAt: f.Now()}, f.Now())
 		},
 	})
 	if err != nil {

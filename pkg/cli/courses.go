@@ -126,7 +126,7 @@ func coursesListRun(ctx context.Context, o *coursesListOptions) error {
 		if l.GroupID != "" {
 			team = shorten(l.GroupID, 9)
 		}
-		rows = append(rows, []string{fmt.Sprint(l.ID), l.Code, shorten(l.Name, 40), enabled, l.State, team, l.Sync})
+		rows = append(rows, []string{fmt.Sprint(l.ID), l.Code, shorten(l.Name, 40), enabled, string(l.State), team, l.Sync})
 	}
 	none := "no courses in organisation " + fmt.Sprint(cfg.Elentra.OrganisationID)
 	if enabledOnly {

@@ -122,7 +122,7 @@ func eventsListRun(ctx context.Context, o *eventsListOptions) error {
 		if l.Enabled && l.EnabledBy != "switch" {
 			enabled = "all"
 		}
-		rows = append(rows, []string{fmt.Sprint(l.ID), l.CourseCode, local(l.Start), shorten(l.Title, 40), enabled, l.State,
+		rows = append(rows, []string{fmt.Sprint(l.ID), l.CourseCode, local(l.Start), shorten(l.Title, 40), enabled, string(l.State),
 			local(l.JoinableFrom), shorten(l.JoinURL, 32)})
 	}
 	none := "no events: enable a course or an event first (see 'elentra-teams events list --course ID')"

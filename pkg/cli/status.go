@@ -121,7 +121,7 @@ func printStatus(w io.Writer, rep *check.StatusReport, loc *time.Location, now t
 			if lastErr != "" && c.LastErrorAt != nil {
 				lastErr = at(c.LastErrorAt) + " " + lastErr
 			}
-			rows = append(rows, []string{fmt.Sprint(c.CourseID), code, c.State,
+			rows = append(rows, []string{fmt.Sprint(c.CourseID), code, string(c.State),
 				fmt.Sprintf("%d/%d", c.ElentraOwners, c.TeamOwners), fmt.Sprintf("%d/%d", c.ElentraMembers, c.TeamMembers),
 				noID, at(c.LastSync), shorten(lastErr, 70)})
 		}
@@ -137,7 +137,7 @@ func printStatus(w io.Writer, rep *check.StatusReport, loc *time.Location, now t
 	} else {
 		var rows [][]string
 		for _, e := range rep.Events {
-			state := e.State
+			state := string(e.State)
 			if !e.Enabled {
 				state += " (not enabled)"
 			}

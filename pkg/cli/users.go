@@ -159,7 +159,7 @@ func usersListRun(ctx context.Context, o *usersListOptions) error {
 	}
 	rows := make([][]string, 0, len(lines))
 	for _, l := range lines {
-		rows = append(rows, []string{fmt.Sprint(l.ProxyID), shorten(l.Name, 30), l.Email, l.ObjectID, l.Source, l.MatchStatus})
+		rows = append(rows, []string{fmt.Sprint(l.ProxyID), shorten(l.Name, 30), l.Email, l.ObjectID, string(l.Source), string(l.MatchStatus)})
 	}
 	none := "no users: no course is enabled (see 'elentra-teams courses list')"
 	switch {

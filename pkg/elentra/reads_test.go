@@ -11,6 +11,7 @@ import (
 
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
@@ -167,9 +168,9 @@ func TestUsersObjectIDPrecedence(t *testing.T) {
 	s := store.New(tdb.DB)
 	for _, r := range []store.UserRecord{
 		{ProxyID: 1, ObjectID: "manual-1", Source: store.SourceManual},
-		{ProxyID: 2, ObjectID: "matched-2", Source: store.SourceMatched, MatchStatus: store.MatchMatched},
-		{ProxyID: 3, ObjectID: "matched-3", Source: store.SourceMatched, MatchStatus: store.MatchMatched},
-		{ProxyID: 4, Source: store.SourceMatched, MatchStatus: store.MatchAmbiguous},
+		{ProxyID: 2, ObjectID: "matched-2", Source: store.SourceMatched, MatchStatus: reconcile.MatchMatched},
+		{ProxyID: 3, ObjectID: "matched-3", Source: store.SourceMatched, MatchStatus: reconcile.MatchMatched},
+		{ProxyID: 4, Source: store.SourceMatched, MatchStatus: reconcile.MatchAmbiguous},
 	} {
 		if err := s.PutUser(ctx, r, now); err != nil {
 			t.Fatal(err)
@@ -188,7 +189,7 @@ func TestUsersObjectIDPrecedence(t *testing.T) {
 			if u.ProxyID != i+1 {
 				t.Errorf("%s: users not ordered by id: %d at %d", label, u.ProxyID, i)
 			}
-			if w := want[u.ProxyID]; u.ObjectID != w[0] || u.ObjectIDSource != w[1] {
+			if w := want[u.ProxyID]; u.ObjectID != w[0] || string(u.ObjectIDSource) != w[1] {
 				t.Errorf("%s: user %d object id = %q (%q), want %q (%q)", label, u.ProxyID, u.ObjectID, u.ObjectIDSource, w[0], w[1])
 			}
 		}

@@ -299,7 +299,7 @@ func TestSyncEventsSchool(t *testing.T) {
 		t.Errorf("the event across the daylight-saving change lasts %s in Outlook, want 3h", end.Sub(start))
 	}
 	for _, id := range append(append([]int{}, edge.Past...), edge.BeyondHorizon...) {
-		if r, ok := recs[id]; ok && r.State != reconcile.StateNone {
+		if r, ok := recs[id]; ok && r.State != reconcile.EventStateNone {
 			t.Errorf("event %d (%s) got a meeting: %+v", id, h.school.Why[fmt.Sprintf("event %d", id)], r)
 		}
 	}

@@ -144,7 +144,7 @@ func syncUsers(ctx context.Context, env *Env, r *Report) error {
 	return nil
 }
 
-func rememberedDetail(status, email string, rules []string) string {
+func rememberedDetail(status reconcile.MatchStatus, email string, rules []string) string {
 	switch status {
 	case reconcile.MatchNoEmail:
 		return "has no email address in Elentra"

@@ -10,17 +10,23 @@ import (
 	"time"
 )
 
-// Meeting states recorded in msteams_events.state (StateNone: never had one).
+// EventState is where an event's meeting stands, as recorded in
+// msteams_events.state. The records, the planner and the SQL that reads or
+// writes the column all use these values.
+type EventState string
+
+// Meeting states.
 const (
-	EventStateIntent    = "intent"    // POST /events about to be (or maybe) sent
-	EventStateCreated   = "created"   // the meeting exists; its join URL is not known yet
-	EventStateScheduled = "scheduled" // the meeting and its join URL are known
-	EventStateCancelled = "cancelled" // cancelled by the tool (or found deleted)
+	EventStateNone      EventState = "none"      // never had a meeting
+	EventStateIntent    EventState = "intent"    // POST /events about to be (or maybe) sent
+	EventStateCreated   EventState = "created"   // the meeting exists; its join URL is not known yet
+	EventStateScheduled EventState = "scheduled" // the meeting and its join URL are known
+	EventStateCancelled EventState = "cancelled" // cancelled by the tool (or found deleted)
 )
 
 // LiveEventState reports whether a state stands for a meeting that exists
 // or may exist.
-func LiveEventState(s string) bool {
+func LiveEventState(s EventState) bool {
 	return s == EventStateIntent || s == EventStateCreated || s == EventStateScheduled
 }
 
@@ -235,7 +241,7 @@ type EventWant struct {
 type EventRecord struct {
 	EventID       int
 	CourseID      int
-	State         string
+	State         EventState
 	GraphEventID  string
 	TransactionID string
 	Generation    int

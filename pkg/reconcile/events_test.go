@@ -319,7 +319,7 @@ func TestPlanEvents(t *testing.T) {
 				}
 			}},
 		{name: "never had a meeting, switched off: nothing", want: func(w *EventWant) { w.InScope = false },
-			rec: &EventRecord{EventID: 7, State: StateNone}},
+			rec: &EventRecord{EventID: 7, State: EventStateNone}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

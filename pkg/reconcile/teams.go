@@ -10,14 +10,20 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Team states recorded in msteams_courses.state.
+// TeamState is where a course's Team stands, as recorded in
+// msteams_courses.state. The records, the planner and the SQL that reads or
+// writes the column all use these values (a named string goes to and from
+// database/sql as its string).
+type TeamState string
+
+// Team states.
 const (
-	StateNone        = "none"
-	StateGroupIntent = "group_intent" // POST /groups about to be (or maybe) sent
-	StateGroup       = "group"        // group exists, no Team yet
-	StateTeam        = "team"
-	StateArchived    = "archived"
-	StateFailed      = "failed"
+	StateNone        TeamState = "none"         // no group made or intended
+	StateGroupIntent TeamState = "group_intent" // POST /groups about to be (or maybe) sent
+	StateGroup       TeamState = "group"        // group exists, no Team yet
+	StateTeam        TeamState = "team"
+	StateArchived    TeamState = "archived"
+	StateFailed      TeamState = "failed"
 )
 
 // Course is the desired side of one course: what Elentra says.
@@ -43,7 +49,7 @@ type Course struct {
 // row, the part the planner reads (store.TeamRecord holds it, read as it is).
 type TeamRecord struct {
 	CourseID        int
-	State           string
+	State           TeamState
 	GroupID         string
 	DisplayName     string // the name last sent to Graph
 	DescriptionHash string // of the description last sent

@@ -6,12 +6,16 @@ import (
 	"strings"
 )
 
-// Match statuses stored in msteams_users.match_status.
+// MatchStatus is the outcome of looking a user up in the directory, as
+// recorded in msteams_users.match_status.
+type MatchStatus string
+
+// Match statuses.
 const (
-	MatchMatched   = "matched"
-	MatchUnmatched = "unmatched"
-	MatchAmbiguous = "ambiguous"
-	MatchNoEmail   = "no_email"
+	MatchMatched   MatchStatus = "matched"
+	MatchUnmatched MatchStatus = "unmatched"
+	MatchAmbiguous MatchStatus = "ambiguous"
+	MatchNoEmail   MatchStatus = "no_email"
 )
 
 // UserToMatch is an Elentra user without a Microsoft Object ID.
@@ -32,7 +36,7 @@ type DirectoryUser struct {
 type MatchResult struct {
 	ProxyID    int
 	Name       string
-	Status     string
+	Status     MatchStatus
 	ObjectID   string   // when matched
 	By         string   // the property that matched
 	Candidates []string // when ambiguous

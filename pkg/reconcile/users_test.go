@@ -30,7 +30,7 @@ func TestMatchUsers(t *testing.T) {
 	want := map[int]string{1: "matched id-alice by mail", 2: "matched id-bob by userPrincipalName", 3: "ambiguous", 4: "ambiguous", 5: "ambiguous",
 		6: "unmatched", 7: "no_email", 8: "ambiguous", 9: "matched id-fay by mail"}
 	for _, r := range res {
-		got := r.Status
+		got := string(r.Status)
 		if r.Status == MatchMatched {
 			got += " " + r.ObjectID + " by " + r.By
 		}

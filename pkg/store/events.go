@@ -39,26 +39,26 @@ type EventRecord struct {
 func (r EventRecord) SwitchedOff() bool { return !r.Enabled && !r.SwitchedAt.IsZero() }
 
 type eventRecordRow struct {
-	EventID       int            `db:"event_id"`
-	Enabled       bool           `db:"enabled"`
-	SwitchedAt    sql.NullTime   `db:"switched_at"`
-	CourseID      sql.NullInt64  `db:"course_id"`
-	Start         sql.NullInt64  `db:"start"`
-	Finish        sql.NullInt64  `db:"finish"`
-	Mailbox       sql.NullString `db:"mailbox"`
-	GraphEventID  sql.NullString `db:"graph_event_id"`
-	TransactionID sql.NullString `db:"transaction_id"`
-	Generation    int            `db:"generation"`
-	JoinURL       sql.NullString `db:"join_url"`
-	JoinableFrom  sql.NullInt64  `db:"joinable_from"`
-	ElinkID       sql.NullInt64  `db:"elink_id"`
-	ContentHash   sql.NullString `db:"content_hash"`
-	SentHashes    sql.NullString `db:"sent_hashes"`
-	State         string         `db:"state"`
-	IntentAt      sql.NullTime   `db:"intent_at"`
-	LastError     sql.NullString `db:"last_error"`
-	LastErrorAt   sql.NullTime   `db:"last_error_at"`
-	LastSyncedAt  sql.NullTime   `db:"last_synced_at"`
+	EventID       int                  `db:"event_id"`
+	Enabled       bool                 `db:"enabled"`
+	SwitchedAt    sql.NullTime         `db:"switched_at"`
+	CourseID      sql.NullInt64        `db:"course_id"`
+	Start         sql.NullInt64        `db:"start"`
+	Finish        sql.NullInt64        `db:"finish"`
+	Mailbox       sql.NullString       `db:"mailbox"`
+	GraphEventID  sql.NullString       `db:"graph_event_id"`
+	TransactionID sql.NullString       `db:"transaction_id"`
+	Generation    int                  `db:"generation"`
+	JoinURL       sql.NullString       `db:"join_url"`
+	JoinableFrom  sql.NullInt64        `db:"joinable_from"`
+	ElinkID       sql.NullInt64        `db:"elink_id"`
+	ContentHash   sql.NullString       `db:"content_hash"`
+	SentHashes    sql.NullString       `db:"sent_hashes"`
+	State         reconcile.EventState `db:"state"`
+	IntentAt      sql.NullTime         `db:"intent_at"`
+	LastError     sql.NullString       `db:"last_error"`
+	LastErrorAt   sql.NullTime         `db:"last_error_at"`
+	LastSyncedAt  sql.NullTime         `db:"last_synced_at"`
 }
 
 const eventRecordColumns = `event_id, enabled, switched_at, course_id, start, finish, mailbox, graph_event_id, transaction_id,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 )
 
 // The tables of the installation and of what a new installation set aside.
@@ -172,8 +173,8 @@ func ensureInstallation(ctx context.Context, db *elentra.DB, now time.Time) (*In
 	if inst, err = ReadInstallation(ctx, db); err != nil || inst == nil {
 		return inst, err
 	}
-	for _, q := range legacyStamps(db) {
-		if _, err := db.Exec(ctx, q, inst.ID); err != nil {
+	for _, q := range legacyStamps(db, inst.ID) {
+		if _, err := db.Exec(ctx, q.SQL, q.Args...); err != nil {
 			return nil, fmt.Errorf("mark the existing records as installation %s's: %w", inst.ID, err)
 		}
 	}
@@ -182,11 +183,14 @@ func ensureInstallation(ctx context.Context, db *elentra.DB, now time.Time) (*In
 
 // legacyStamps give the records made before installations existed to the
 // installation: the rows that map a group, a membership or a meeting.
-func legacyStamps(db *elentra.DB) []string {
-	return []string{
-		`UPDATE ` + db.Table(CoursesTable) + ` SET installation_id = ? WHERE installation_id IS NULL AND (group_id IS NOT NULL OR state <> 'none')`,
-		`UPDATE ` + db.Table(MembershipsTable) + ` SET installation_id = ? WHERE installation_id IS NULL`,
-		`UPDATE ` + db.Table(EventsTable) + ` SET installation_id = ? WHERE installation_id IS NULL AND (graph_event_id IS NOT NULL OR state <> 'none')`,
+func legacyStamps(db *elentra.DB, id string) []Statement {
+	return []Statement{
+		{SQL: `UPDATE ` + db.Table(CoursesTable) + ` SET installation_id = ? WHERE installation_id IS NULL AND (group_id IS NOT NULL OR state <> ?)`,
+			Args: []any{id, reconcile.StateNone}},
+		{SQL: `UPDATE ` + db.Table(MembershipsTable) + ` SET installation_id = ? WHERE installation_id IS NULL`,
+			Args: []any{id}},
+		{SQL: `UPDATE ` + db.Table(EventsTable) + ` SET installation_id = ? WHERE installation_id IS NULL AND (graph_event_id IS NOT NULL OR state <> ?)`,
+			Args: []any{id, reconcile.EventStateNone}},
 	}
 }
 
@@ -402,14 +406,18 @@ func NewInstallation(ctx context.Context, db *elentra.DB, now time.Time, force, 
 	// maps something, is the copied installations'.
 	sets := []struct {
 		kind, table, where string
+		whereArgs          []any
 		count              *int
 	}{
-		{setAsideCourse, CoursesTable, `(installation_id IS NOT NULL AND installation_id <> ?) OR (installation_id IS NULL AND (group_id IS NOT NULL OR state <> 'none'))`, &res.SetAside.Teams},
-		{setAsideMembership, MembershipsTable, `(installation_id IS NOT NULL AND installation_id <> ?) OR installation_id IS NULL`, &res.SetAside.Memberships},
-		{setAsideEvent, EventsTable, `(installation_id IS NOT NULL AND installation_id <> ?) OR (installation_id IS NULL AND (graph_event_id IS NOT NULL OR state <> 'none'))`, &res.SetAside.Meetings},
+		{setAsideCourse, CoursesTable, `(installation_id IS NOT NULL AND installation_id <> ?) OR (installation_id IS NULL AND (group_id IS NOT NULL OR state <> ?))`,
+			[]any{res.ID, reconcile.StateNone}, &res.SetAside.Teams},
+		{setAsideMembership, MembershipsTable, `(installation_id IS NOT NULL AND installation_id <> ?) OR installation_id IS NULL`,
+			[]any{res.ID}, &res.SetAside.Memberships},
+		{setAsideEvent, EventsTable, `(installation_id IS NOT NULL AND installation_id <> ?) OR (installation_id IS NULL AND (graph_event_id IS NOT NULL OR state <> ?))`,
+			[]any{res.ID, reconcile.EventStateNone}, &res.SetAside.Meetings},
 	}
 	for _, set := range sets {
-		rows, err := tx.QueryxContext(ctx, `SELECT * FROM `+db.Table(set.table)+` WHERE `+set.where, res.ID)
+		rows, err := tx.QueryxContext(ctx, `SELECT * FROM `+db.Table(set.table)+` WHERE `+set.where, set.whereArgs...)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", set.table, err)
 		}
@@ -467,25 +475,23 @@ func NewInstallation(ctx context.Context, db *elentra.DB, now time.Time, force, 
 	if dryRun {
 		return res, nil
 	}
-	clears := []string{
+	clears := []Statement{
 		// The admins' switches stay; the group mapping goes.
-		`UPDATE ` + db.Table(CoursesTable) + ` SET group_id = NULL, mail_nickname = NULL, graph_mail_nickname = NULL, display_name = NULL,
-			graph_display_name = NULL, description_hash = NULL, state = 'none', intent_at = NULL, team_created_at = NULL, last_synced_at = NULL,
+		{SQL: `UPDATE ` + db.Table(CoursesTable) + ` SET group_id = NULL, mail_nickname = NULL, graph_mail_nickname = NULL, display_name = NULL,
+			graph_display_name = NULL, description_hash = NULL, state = ?, intent_at = NULL, team_created_at = NULL, last_synced_at = NULL,
 			last_error = NULL, last_error_at = NULL, installation_id = NULL, updated_at = ? WHERE ` + sets[0].where,
-		`DELETE FROM ` + db.Table(MembershipsTable) + ` WHERE ` + sets[1].where,
+			Args: append([]any{reconcile.StateNone, now}, sets[0].whereArgs...)},
+		{SQL: `DELETE FROM ` + db.Table(MembershipsTable) + ` WHERE ` + sets[1].where, Args: sets[1].whereArgs},
 		// The switches and the link on the event page (a row of this
 		// database: the next sync points it at the new meeting, or removes
 		// it) stay; the meeting mapping goes.
-		`UPDATE ` + db.Table(EventsTable) + ` SET mailbox = NULL, graph_event_id = NULL, transaction_id = NULL, join_url = NULL,
-			content_hash = NULL, sent_hashes = NULL, state = 'none', intent_at = NULL, last_error = NULL, last_error_at = NULL,
+		{SQL: `UPDATE ` + db.Table(EventsTable) + ` SET mailbox = NULL, graph_event_id = NULL, transaction_id = NULL, join_url = NULL,
+			content_hash = NULL, sent_hashes = NULL, state = ?, intent_at = NULL, last_error = NULL, last_error_at = NULL,
 			last_synced_at = NULL, installation_id = NULL, updated_at = ? WHERE ` + sets[2].where,
+			Args: append([]any{reconcile.EventStateNone, now}, sets[2].whereArgs...)},
 	}
-	for i, q := range clears {
-		args := []any{res.ID}
-		if i != 1 {
-			args = []any{now, res.ID}
-		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+	for _, q := range clears {
+		if _, err := tx.ExecContext(ctx, q.SQL, q.Args...); err != nil {
 			return nil, fmt.Errorf("clear the copied records: %w", err)
 		}
 	}

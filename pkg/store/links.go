@@ -15,8 +15,8 @@ type LinkResult struct {
 	ObjectID string `json:"object_id"`
 	// Previous is the Object ID the user had before, and PreviousSource its
 	// source; "" when none.
-	Previous       string `json:"previous_object_id"`
-	PreviousSource string `json:"previous_source"`
+	Previous       string         `json:"previous_object_id"`
+	PreviousSource ObjectIDSource `json:"previous_source"`
 	// Change is false when the user already has this manual link.
 	Change bool `json:"change"`
 	// SharedWith are the other users whose Object ID this is (linked anyway
@@ -89,7 +89,7 @@ type UnlinkResult struct {
 	Change bool `json:"change"`
 	// Source is the source of the Object ID the user keeps when there is no
 	// manual link to remove ("" for none).
-	Source string `json:"source"`
+	Source ObjectIDSource `json:"source"`
 }
 
 // PlanUnlink finds the manual link of proxyID. A manual link of a user
@@ -130,7 +130,7 @@ func (s *Store) ApplyUnlink(ctx context.Context, res *UnlinkResult) error {
 }
 
 // SourceText says where an Object ID came from, in words.
-func SourceText(source string) string {
+func SourceText(source ObjectIDSource) string {
 	switch source {
 	case SourceManual:
 		return "linked by hand"
@@ -139,5 +139,5 @@ func SourceText(source string) string {
 	case SourceMatched:
 		return "matched by sync-users"
 	}
-	return source
+	return string(source)
 }

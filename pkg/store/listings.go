@@ -23,10 +23,10 @@ type CourseLine struct {
 	Enabled bool   `json:"enabled"`
 	// EnabledBy says why: "switch" (courses enable), "sync.all_active_courses",
 	// or "" when not enabled.
-	EnabledBy string `json:"enabled_by"`
-	State     string `json:"state"`
-	GroupID   string `json:"group_id"`
-	LastError string `json:"last_error"`
+	EnabledBy string              `json:"enabled_by"`
+	State     reconcile.TeamState `json:"state"`
+	GroupID   string              `json:"group_id"`
+	LastError string              `json:"last_error"`
 	// Sync is what the next sync does with the course.
 	Sync string `json:"sync"`
 }
@@ -152,11 +152,11 @@ type EventLine struct {
 	Enabled    bool      `json:"enabled"`
 	// EnabledBy is "switch" (events enable), "sync.all_course_events", or ""
 	// when not enabled.
-	EnabledBy    string    `json:"enabled_by"`
-	State        string    `json:"meeting_state"`
-	JoinableFrom time.Time `json:"joinable_from"`
-	JoinURL      string    `json:"join_url"`
-	LastError    string    `json:"last_error"`
+	EnabledBy    string               `json:"enabled_by"`
+	State        reconcile.EventState `json:"meeting_state"`
+	JoinableFrom time.Time            `json:"joinable_from"`
+	JoinURL      string               `json:"join_url"`
+	LastError    string               `json:"last_error"`
 }
 
 // EventListOptions narrow `events list`.
@@ -241,7 +241,7 @@ func (s *Store) ListEvents(ctx context.Context, rules SyncRules, opts EventListO
 			// An event of another organisation's course without a row.
 			continue
 		}
-		line := EventLine{ID: e.ID, CourseID: e.CourseID, CourseCode: byID[e.CourseID].Code, Start: e.Start, Title: e.Title, State: reconcile.StateNone}
+		line := EventLine{ID: e.ID, CourseID: e.CourseID, CourseCode: byID[e.CourseID].Code, Start: e.Start, Title: e.Title, State: reconcile.EventStateNone}
 		sw := eventSwitches[e.ID]
 		switch {
 		case sw.Enabled:
@@ -264,18 +264,18 @@ type UserLine struct {
 	Email    string `json:"email"`
 	ObjectID string `json:"object_id"`
 	// Source is manual, profile or matched; "" without an Object ID.
-	Source string `json:"source"`
+	Source ObjectIDSource `json:"source"`
 	// MatchStatus is sync-users' last outcome (matched, unmatched,
 	// ambiguous, no_email), "linked by hand" for a manual link, "profile"
 	// for the site's column, "not checked" when sync-users has not looked.
-	MatchStatus string `json:"match_status"`
+	MatchStatus reconcile.MatchStatus `json:"match_status"`
 }
 
 // Match statuses `users list` shows besides sync-users' own.
 const (
-	StatusManual     = "linked by hand"
-	StatusProfile    = "profile"
-	StatusNotChecked = "not checked"
+	StatusManual     reconcile.MatchStatus = "linked by hand"
+	StatusProfile    reconcile.MatchStatus = "profile"
+	StatusNotChecked reconcile.MatchStatus = "not checked"
 )
 
 // UserListOptions narrow `users list`.

@@ -276,8 +276,8 @@ func TestListUsersShowsEachSourceAndStatus(t *testing.T) {
 	const guid = "0f8fad5b-d9cb-469f-a165-70867728950e"
 	for _, r := range []store.UserRecord{
 		{ProxyID: manual, ObjectID: strings.ToUpper(guid), Source: store.SourceManual},
-		{ProxyID: matched, ObjectID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Source: store.SourceMatched, MatchStatus: store.MatchMatched},
-		{ProxyID: unmatched, Source: store.SourceMatched, MatchStatus: store.MatchUnmatched},
+		{ProxyID: matched, ObjectID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Source: store.SourceMatched, MatchStatus: reconcile.MatchMatched},
+		{ProxyID: unmatched, Source: store.SourceMatched, MatchStatus: reconcile.MatchUnmatched},
 	} {
 		if err := st.PutUser(ctx, r, now); err != nil {
 			t.Fatal(err)
@@ -294,10 +294,10 @@ func TestListUsersShowsEachSourceAndStatus(t *testing.T) {
 	if l := by[manual]; l.ObjectID != guid || l.Source != store.SourceManual || l.MatchStatus != store.StatusManual {
 		t.Errorf("manual link shows as %+v", l)
 	}
-	if l := by[matched]; l.Source != store.SourceMatched || l.MatchStatus != store.MatchMatched {
+	if l := by[matched]; l.Source != store.SourceMatched || l.MatchStatus != reconcile.MatchMatched {
 		t.Errorf("match shows as %+v", l)
 	}
-	if l := by[unmatched]; l.ObjectID != "" || l.MatchStatus != store.MatchUnmatched {
+	if l := by[unmatched]; l.ObjectID != "" || l.MatchStatus != reconcile.MatchUnmatched {
 		t.Errorf("unmatched user shows as %+v", l)
 	}
 	if l := by[learners[course][3]]; l.MatchStatus != store.StatusNotChecked {
@@ -356,7 +356,7 @@ func TestLinkAndUnlink(t *testing.T) {
 	}
 
 	// Unlink removes a manual link only.
-	if err := st.PutUser(ctx, store.UserRecord{ProxyID: 27, ObjectID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Source: store.SourceMatched, MatchStatus: store.MatchMatched}, now); err != nil {
+	if err := st.PutUser(ctx, store.UserRecord{ProxyID: 27, ObjectID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Source: store.SourceMatched, MatchStatus: reconcile.MatchMatched}, now); err != nil {
 		t.Fatal(err)
 	}
 	un, err := st.PlanUnlink(ctx, 27)

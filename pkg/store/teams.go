@@ -31,20 +31,20 @@ type TeamRecord struct {
 }
 
 type teamRow struct {
-	CourseID          int            `db:"course_id"`
-	Enabled           bool           `db:"enabled"`
-	State             string         `db:"state"`
-	GroupID           sql.NullString `db:"group_id"`
-	MailNickname      sql.NullString `db:"mail_nickname"`
-	GraphMailNickname sql.NullString `db:"graph_mail_nickname"`
-	DisplayName       sql.NullString `db:"display_name"`
-	GraphDisplayName  sql.NullString `db:"graph_display_name"`
-	DescriptionHash   sql.NullString `db:"description_hash"`
-	IntentAt          sql.NullTime   `db:"intent_at"`
-	TeamCreatedAt     sql.NullTime   `db:"team_created_at"`
-	LastSyncedAt      sql.NullTime   `db:"last_synced_at"`
-	LastError         sql.NullString `db:"last_error"`
-	LastErrorAt       sql.NullTime   `db:"last_error_at"`
+	CourseID          int                 `db:"course_id"`
+	Enabled           bool                `db:"enabled"`
+	State             reconcile.TeamState `db:"state"`
+	GroupID           sql.NullString      `db:"group_id"`
+	MailNickname      sql.NullString      `db:"mail_nickname"`
+	GraphMailNickname sql.NullString      `db:"graph_mail_nickname"`
+	DisplayName       sql.NullString      `db:"display_name"`
+	GraphDisplayName  sql.NullString      `db:"graph_display_name"`
+	DescriptionHash   sql.NullString      `db:"description_hash"`
+	IntentAt          sql.NullTime        `db:"intent_at"`
+	TeamCreatedAt     sql.NullTime        `db:"team_created_at"`
+	LastSyncedAt      sql.NullTime        `db:"last_synced_at"`
+	LastError         sql.NullString      `db:"last_error"`
+	LastErrorAt       sql.NullTime        `db:"last_error_at"`
 }
 
 const teamColumns = `course_id, enabled, state, group_id, mail_nickname, graph_mail_nickname, display_name, graph_display_name,
@@ -98,11 +98,11 @@ func (s *Store) RecordTeamIntents(ctx context.Context, intents []TeamIntent, now
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(`(?, ?, 'group_intent', ?, ?, ?, ?)`)
-			args = append(args, in.CourseID, in.MailNickname, now, nullString(s.installation), now, now)
+			b.WriteString(`(?, ?, ?, ?, ?, ?, ?)`)
+			args = append(args, in.CourseID, in.MailNickname, reconcile.StateGroupIntent, now, nullString(s.installation), now, now)
 		}
 		b.WriteString(` ON DUPLICATE KEY UPDATE
-			state = IF(group_id IS NULL OR group_id = '', 'group_intent', state),
+			state = IF(group_id IS NULL OR group_id = '', VALUES(state), state),
 			mail_nickname = IF(group_id IS NULL OR group_id = '', VALUES(mail_nickname), mail_nickname),
 			intent_at = IF(group_id IS NULL OR group_id = '', VALUES(intent_at), intent_at),
 			installation_id = IF(group_id IS NULL OR group_id = '', VALUES(installation_id), installation_id),
@@ -129,10 +129,10 @@ type GroupResult struct {
 // it already is one) and clears the last error.
 func (s *Store) RecordGroup(ctx context.Context, courseID int, g GroupResult, now time.Time) error {
 	now = now.UTC().Truncate(time.Second)
-	state := "group"
+	state := reconcile.StateGroup
 	var created sql.NullTime
 	if g.HasTeam {
-		state = "team"
+		state = reconcile.StateTeam
 		created = sql.NullTime{Time: now, Valid: true}
 	}
 	_, err := s.db.Exec(ctx, `INSERT INTO `+s.db.Table(CoursesTable)+`
@@ -153,12 +153,12 @@ func (s *Store) RecordGroup(ctx context.Context, courseID int, g GroupResult, no
 }
 
 // RecordTeamState sets a course's state (team, archived) after it landed.
-func (s *Store) RecordTeamState(ctx context.Context, courseID int, state string, now time.Time) error {
+func (s *Store) RecordTeamState(ctx context.Context, courseID int, state reconcile.TeamState, now time.Time) error {
 	now = now.UTC().Truncate(time.Second)
 	_, err := s.db.Exec(ctx, `UPDATE `+s.db.Table(CoursesTable)+` SET state = ?,
-		team_created_at = IF(? = 'team', COALESCE(team_created_at, ?), team_created_at),
+		team_created_at = IF(?, COALESCE(team_created_at, ?), team_created_at),
 		last_synced_at = ?, last_error = NULL, last_error_at = NULL, updated_at = ? WHERE course_id = ?`,
-		state, state, now, now, now, courseID)
+		state, state == reconcile.StateTeam, now, now, now, courseID)
 	if err != nil {
 		return fmt.Errorf("record the Team of course %d: %w", courseID, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 )
 
 // UsersTable keeps the Object IDs the tool knows of Elentra's users: an
@@ -15,23 +16,25 @@ import (
 // column.
 const UsersTable = "msteams_users"
 
+// ObjectIDSource is where a user's Microsoft Object ID came from, as
+// recorded in msteams_users.source; "" for a user without one.
+type ObjectIDSource string
+
 // Where a user's Microsoft Object ID came from, highest precedence first.
 const (
 	// SourceManual is an admin's link (`users link`), kept in msteams_users.
-	SourceManual = "manual"
+	SourceManual ObjectIDSource = "manual"
 	// SourceProfile is the site's own column (elentra.object_id_column), or a
 	// copy of it in msteams_users.
-	SourceProfile = "profile"
+	SourceProfile ObjectIDSource = "profile"
 	// SourceMatched is a directory match by sync-users, kept in msteams_users.
-	SourceMatched = "matched"
+	SourceMatched ObjectIDSource = "matched"
 )
 
-// Match statuses of msteams_users.
-const (
-	MatchMatched   = "matched"
-	MatchUnmatched = "unmatched"
-	MatchAmbiguous = "ambiguous"
-)
+// valid reports whether s is a source msteams_users records.
+func (s ObjectIDSource) valid() bool {
+	return s == SourceManual || s == SourceProfile || s == SourceMatched
+}
 
 // UserRecord is a row of msteams_users: a user's Object ID and where it came
 // from (SourceManual, SourceProfile or SourceMatched), and for
@@ -41,9 +44,9 @@ const (
 type UserRecord struct {
 	ProxyID     int
 	ObjectID    string // "" when none (unmatched, ambiguous)
-	Source      string
+	Source      ObjectIDSource
 	MatchKey    string
-	MatchStatus string
+	MatchStatus reconcile.MatchStatus // "" for a manual link or a copy of the site's column
 	CheckedAt   time.Time
 	UpdatedAt   time.Time
 }
@@ -51,7 +54,7 @@ type UserRecord struct {
 type userRecordRow struct {
 	ProxyID     int            `db:"proxy_id"`
 	ObjectID    sql.NullString `db:"object_id"`
-	Source      string         `db:"source"`
+	Source      ObjectIDSource `db:"source"`
 	MatchKey    sql.NullString `db:"match_key"`
 	MatchStatus sql.NullString `db:"match_status"`
 	CheckedAt   sql.NullTime   `db:"checked_at"`
@@ -60,9 +63,7 @@ type userRecordRow struct {
 
 // PutUser inserts or replaces the record of u.ProxyID, stamped with now.
 func (s *Store) PutUser(ctx context.Context, u UserRecord, now time.Time) error {
-	switch u.Source {
-	case SourceManual, SourceProfile, SourceMatched:
-	default:
+	if !u.Source.valid() {
 		return fmt.Errorf("user %d: source %q is not manual, profile or matched", u.ProxyID, u.Source)
 	}
 	now = now.UTC().Truncate(time.Second)
@@ -73,7 +74,7 @@ func (s *Store) PutUser(ctx context.Context, u UserRecord, now time.Time) error 
 		ON DUPLICATE KEY UPDATE object_id = VALUES(object_id), source = VALUES(source),
 			match_key = VALUES(match_key), match_status = VALUES(match_status),
 			checked_at = VALUES(checked_at), updated_at = VALUES(updated_at)`,
-		u.ProxyID, nullString(u.ObjectID), u.Source, nullString(u.MatchKey), nullString(u.MatchStatus), checked, now)
+		u.ProxyID, nullString(u.ObjectID), u.Source, nullString(u.MatchKey), nullString(string(u.MatchStatus)), checked, now)
 	if err != nil {
 		return fmt.Errorf("record user %d: %w", u.ProxyID, err)
 	}
@@ -101,7 +102,7 @@ func (s *Store) UserRecords(ctx context.Context, proxyIDs []int) (map[int]UserRe
 	for _, r := range rows {
 		out[r.ProxyID] = UserRecord{
 			ProxyID: r.ProxyID, ObjectID: r.ObjectID.String, Source: r.Source,
-			MatchKey: r.MatchKey.String, MatchStatus: r.MatchStatus.String,
+			MatchKey: r.MatchKey.String, MatchStatus: reconcile.MatchStatus(r.MatchStatus.String),
 			CheckedAt: r.CheckedAt.Time, UpdatedAt: r.UpdatedAt,
 		}
 	}
@@ -119,9 +120,7 @@ func (s *Store) PutUsers(ctx context.Context, recs []UserRecord, now time.Time) 
 		b.WriteString(`INSERT INTO ` + s.db.Table(UsersTable) + `
 			(proxy_id, object_id, source, match_key, match_status, checked_at, updated_at) VALUES `)
 		for i, u := range recs[:n] {
-			switch u.Source {
-			case SourceManual, SourceProfile, SourceMatched:
-			default:
+			if !u.Source.valid() {
 				return fmt.Errorf("user %d: source %q is not manual, profile or matched", u.ProxyID, u.Source)
 			}
 			if i > 0 {
@@ -129,16 +128,18 @@ func (s *Store) PutUsers(ctx context.Context, recs []UserRecord, now time.Time) 
 			}
 			b.WriteString(`(?, ?, ?, ?, ?, ?, ?)`)
 			checked := sql.NullTime{Time: u.CheckedAt.UTC().Truncate(time.Second), Valid: !u.CheckedAt.IsZero()}
-			args = append(args, u.ProxyID, nullString(u.ObjectID), u.Source, nullString(u.MatchKey), nullString(u.MatchStatus), checked, now)
+			args = append(args, u.ProxyID, nullString(u.ObjectID), u.Source, nullString(u.MatchKey), nullString(string(u.MatchStatus)), checked, now)
 		}
-		// A manual link is never overwritten by a match.
-		b.WriteString(` ON DUPLICATE KEY UPDATE
-			object_id = IF(source = 'manual', object_id, VALUES(object_id)),
-			match_key = IF(source = 'manual', match_key, VALUES(match_key)),
-			match_status = IF(source = 'manual', match_status, VALUES(match_status)),
-			checked_at = IF(source = 'manual', checked_at, VALUES(checked_at)),
-			updated_at = IF(source = 'manual', updated_at, VALUES(updated_at)),
-			source = IF(source = 'manual', source, VALUES(source))`)
+		// A manual link is never overwritten by a match (source last: the
+		// others compare the source the row had).
+		b.WriteString(` ON DUPLICATE KEY UPDATE `)
+		for i, col := range []string{"object_id", "match_key", "match_status", "checked_at", "updated_at", "source"} {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(col + " = IF(source = ?, " + col + ", VALUES(" + col + "))")
+			args = append(args, SourceManual)
+		}
 		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("record users: %w", err)
 		}
@@ -171,7 +172,7 @@ type User struct {
 	// ObjectID is "" when the user has none; ObjectIDSource then is "".
 	ObjectID string
 	// ObjectIDSource is SourceManual, SourceProfile or SourceMatched.
-	ObjectIDSource string
+	ObjectIDSource ObjectIDSource
 }
 
 // linksAnnex is how Users reads msteams_users with Elentra's users: in the
@@ -197,7 +198,7 @@ func (s *Store) Users(ctx context.Context, proxyIDs []int) ([]User, error) {
 		out[i].User = u
 		var link UserRecord
 		if l, ok := links[u.ProxyID]; ok {
-			link = UserRecord{ProxyID: u.ProxyID, ObjectID: l[0], Source: l[1], MatchStatus: l[2]}
+			link = UserRecord{ProxyID: u.ProxyID, ObjectID: l[0], Source: ObjectIDSource(l[1]), MatchStatus: reconcile.MatchStatus(l[2])}
 		}
 		out[i].ObjectID, out[i].ObjectIDSource = objectIDOf(u.ProfileObjectID, link)
 	}
@@ -208,7 +209,7 @@ func (s *Store) Users(ctx context.Context, proxyIDs []int) ([]User, error) {
 // manual link, then the site's column (profile), then a copy of it, then a
 // directory match; a match that is not "matched" (unmatched, ambiguous)
 // gives none.
-func objectIDOf(profile string, link UserRecord) (objectID, source string) {
+func objectIDOf(profile string, link UserRecord) (objectID string, source ObjectIDSource) {
 	tool := strings.TrimSpace(link.ObjectID)
 	if tool != "" && link.Source == SourceManual {
 		return tool, SourceManual
@@ -219,7 +220,7 @@ func objectIDOf(profile string, link UserRecord) (objectID, source string) {
 	if tool != "" && link.Source == SourceProfile {
 		return tool, SourceProfile
 	}
-	if tool != "" && link.Source == SourceMatched && link.MatchStatus == MatchMatched {
+	if tool != "" && link.Source == SourceMatched && link.MatchStatus == reconcile.MatchMatched {
 		return tool, SourceMatched
 	}
 	return "", ""

@@ -7,6 +7,7 @@ import (
 
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
+	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
@@ -24,7 +25,7 @@ func TestPutUserRoundTripsAndReplaces(t *testing.T) {
 	s := store.New(tdb.DB)
 	t0 := time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)
 
-	first := store.UserRecord{ProxyID: 7, Source: store.SourceMatched, MatchKey: "k1", MatchStatus: store.MatchUnmatched, CheckedAt: t0}
+	first := store.UserRecord{ProxyID: 7, Source: store.SourceMatched, MatchKey: "k1", MatchStatus: reconcile.MatchUnmatched, CheckedAt: t0}
 	if err := s.PutUser(ctx, first, t0); err != nil {
 		t.Fatal(err)
 	}
