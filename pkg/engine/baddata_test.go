@@ -38,7 +38,7 @@ func TestBadElentraData(t *testing.T) {
 	}
 	found := map[string][]string{}
 	for _, f := range rep.AllFindings() {
-		found[f.Kind] = append(found[f.Kind], f.Message)
+		found[string(f.Kind)] = append(found[string(f.Kind)], f.Message)
 	}
 	for _, k := range []string{"text_double_encoded", "text_lost_characters", "course_without_name", "duplicate_course_code", "audience_deleted"} {
 		if len(found[k]) == 0 {

@@ -612,7 +612,7 @@ func (b *budget) report(r *Report) {
 	if b.deferred == 0 {
 		return
 	}
-	r.note(reconcile.Finding{Kind: "max_actions", Severity: reconcile.Warning,
+	r.note(reconcile.Finding{Kind: reconcile.FindingMaxActions, Severity: reconcile.Warning,
 		Message: fmt.Sprintf("sync.max_actions (%d) reached: %d changes are left for the next run", b.max, b.deferred),
 		Fix:     "if these changes are expected (a first sync of a large school), raise sync.max_actions or let the next runs finish them"})
 }
@@ -660,7 +660,7 @@ func (env *Env) release(r *Report, step string, held []reconcile.Held) []reconci
 		out = append(out, h.Actions...)
 		n += h.Count()
 	}
-	r.note(reconcile.Finding{Kind: "guard_confirmed", Severity: reconcile.Note,
+	r.note(reconcile.Finding{Kind: reconcile.FindingGuardConfirmed, Severity: reconcile.Note,
 		Message: fmt.Sprintf("%d changes the guards held back were confirmed at the terminal (--force) and applied", n)})
 	return out
 }

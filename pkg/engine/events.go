@@ -109,7 +109,7 @@ func newEventsRun(env *Env, r *Report) (*eventsRun, error) {
 			return nil, errors.New("no Outlook time zone is recorded with the sign-in and elentra.timezone is not set: run 'elentra-teams authorize' to choose the Outlook time zone")
 		}
 		run.zone = cfg.Elentra.Timezone
-		r.note(reconcile.Finding{Kind: "no_outlook_timezone", Severity: reconcile.Warning,
+		r.note(reconcile.Finding{Kind: reconcile.FindingNoOutlookTimezone, Severity: reconcile.Warning,
 			Message: fmt.Sprintf("no Outlook time zone is recorded with the sign-in; meetings are created in elentra.timezone (%s)", run.zone),
 			Fix:     "run 'elentra-teams authorize' again to choose the Outlook time zone"})
 	}

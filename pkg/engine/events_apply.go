@@ -150,7 +150,7 @@ func (run *eventsRun) createMeeting(ctx context.Context, st *eventProgress, a re
 	}
 	if !e.IsOnlineMeeting {
 		w := run.wants[a.EventID]
-		run.r.note(reconcile.Finding{Kind: "meeting_not_online", Severity: reconcile.Warning, CourseID: w.CourseID, EventID: a.EventID, Name: w.CourseCode,
+		run.r.note(reconcile.Finding{Kind: reconcile.FindingMeetingNotOnline, Severity: reconcile.Warning, CourseID: w.CourseID, EventID: a.EventID, Name: w.CourseCode,
 			Message: "Outlook made the event without a Teams meeting; the next run asks for one again",
 			Fix:     "check that the authorizing account has a Teams licence (GET /me/calendar must allow teamsForBusiness)"})
 	}

@@ -50,7 +50,7 @@ func (run *eventsRun) addAttendees(ctx context.Context) error {
 		run.wants[id] = w
 	}
 	if len(without) > 0 {
-		run.r.note(reconcile.Finding{Kind: "attendee_no_object_id", Severity: reconcile.Warning,
+		run.r.note(reconcile.Finding{Kind: reconcile.FindingAttendeeNoObjectID, Severity: reconcile.Warning,
 			Message: fmt.Sprintf("%d people the events invite (sync.event_attendees: %s) have no Microsoft account and are not invited", len(without), policy),
 			Fix:     "run sync-users, or link them by hand with: elentra-teams users link PROXY_ID OBJECT_ID"})
 	}

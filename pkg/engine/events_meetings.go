@@ -114,7 +114,7 @@ func (run *eventsRun) pickMeeting(id int, found []msgraph.Event) reconcile.Meeti
 				others = append(others, e.ID)
 			}
 		}
-		run.r.note(reconcile.Finding{Kind: "duplicate_meetings", Severity: reconcile.Warning, CourseID: w.CourseID, EventID: id, Name: w.CourseCode,
+		run.r.note(reconcile.Finding{Kind: reconcile.FindingDuplicateMeetings, Severity: reconcile.Warning, CourseID: w.CourseID, EventID: id, Name: w.CourseCode,
 			Message: fmt.Sprintf("%d meetings in the calendar carry this event's marker; %s is kept, the others are left as they are: %s", len(found), pick.ID, strings.Join(others, ", ")),
 			Fix:     "delete the extra meetings in Outlook"})
 	}
@@ -173,7 +173,7 @@ func noteOthers(r *Report, env *Env, others map[string][]int) {
 		if len(events) == 1 {
 			verb = "meeting in the calendar was"
 		}
-		r.note(reconcile.Finding{Kind: "other_installation_meetings", Severity: reconcile.Note,
+		r.note(reconcile.Finding{Kind: reconcile.FindingOtherInstallationMeetings, Severity: reconcile.Note,
 			Message: fmt.Sprintf("%d %s made by %s, not by this one (%s): left alone, never adopted, changed or cancelled (events %s%s)",
 				len(events), verb, who, env.Installation, joinInts(shown), more),
 			Fix: "nothing to do when staging and production share the mailbox; `elentra-teams status` on each shows its installation id"})

@@ -19,7 +19,7 @@ func (run *eventsRun) publish(ctx context.Context, st *eventProgress, a reconcil
 	}
 	if join == "" {
 		w := run.wants[a.EventID]
-		run.r.note(reconcile.Finding{Kind: "join_url_pending", Severity: reconcile.Note, CourseID: w.CourseID, EventID: a.EventID, Name: w.CourseCode,
+		run.r.note(reconcile.Finding{Kind: reconcile.FindingJoinURLPending, Severity: reconcile.Note, CourseID: w.CourseID, EventID: a.EventID, Name: w.CourseCode,
 			Message: "Outlook has not given the meeting its join link yet; the next run reads it again and then publishes the link"})
 		return nil
 	}

@@ -159,7 +159,7 @@ func meetingWindow(ctx context.Context, env *Env, r *Report) (int, error) {
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(val))
 	if err != nil || n < 0 || n > 24*60 {
-		r.note(reconcile.Finding{Kind: "meeting_window", Severity: reconcile.Warning,
+		r.note(reconcile.Finding{Kind: reconcile.FindingMeetingWindow, Severity: reconcile.Warning,
 			Message: fmt.Sprintf("Elentra's setting personal_meeting_window_minutes is %q, not a number of minutes from 0 to 1440; links open %d minutes before the start", val, defaultMeetingWindow),
 			Fix:     "set personal_meeting_window_minutes to a whole number of minutes in Elentra's settings"})
 		return defaultMeetingWindow, nil

@@ -15,7 +15,7 @@ import (
 // the attendees addAttendees found.
 func (run *eventsRun) addSpecs() {
 	if run.env.Config.Elentra.URL == "" && len(run.wants) > 0 {
-		run.r.note(reconcile.Finding{Kind: "no_elentra_url", Severity: reconcile.Note,
+		run.r.note(reconcile.Finding{Kind: reconcile.FindingNoElentraURL, Severity: reconcile.Note,
 			Message: "elentra.url is not set, so meeting invitations do not link to the Elentra event page",
 			Fix:     "set elentra.url to Elentra's ENTRADA_URL (or point elentra.settings_file at settings.inc.php)"})
 	}

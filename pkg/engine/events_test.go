@@ -597,8 +597,8 @@ func TestSyncEventsBadData(t *testing.T) {
 	rep := h.mustSyncEvents(nil)
 	got := map[string]int{}
 	for _, f := range rep.Findings {
-		if strings.HasPrefix(f.Kind, "event_") {
-			got[f.Kind] = f.EventID
+		if strings.HasPrefix(string(f.Kind), "event_") {
+			got[string(f.Kind)] = f.EventID
 		}
 	}
 	if got["event_bad_times"] != backwards || got["event_too_long"] != long || got["event_no_title"] != untitled || len(got) != 3 {

@@ -24,7 +24,7 @@ func TestGuardDefaults(t *testing.T) {
 	}
 }
 
-func findingsOf(rep *engine.Report, kind string) []reconcile.Finding {
+func findingsOf(rep *engine.Report, kind reconcile.FindingKind) []reconcile.Finding {
 	var out []reconcile.Finding
 	for _, f := range rep.AllFindings() {
 		if f.Kind == kind {

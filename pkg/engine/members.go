@@ -35,7 +35,7 @@ func syncMembers(ctx context.Context, env *Env, r *Report) error {
 	sort.Ints(courseIDs)
 	for id := range sc.Enabled {
 		if rec, ok := sc.Records[id]; sc.current(id) && (!ok || rec.State != reconcile.StateTeam) {
-			r.note(reconcile.Finding{Kind: "no_team_yet", Severity: reconcile.Note, CourseID: id, Name: sc.Courses[id].Code,
+			r.note(reconcile.Finding{Kind: reconcile.FindingNoTeamYet, Severity: reconcile.Note, CourseID: id, Name: sc.Courses[id].Code,
 				Message: "the course has no Team yet, so no members are synced", Fix: "run sync-teams (sync does it first)"})
 		}
 	}
@@ -205,7 +205,7 @@ func (ms *memberSync) desired(courseID int) map[string]reconcile.Person {
 			more = fmt.Sprintf(" and %d more", missingCount-len(missing))
 		}
 		code := ms.sc.Courses[courseID].Code
-		ms.r.note(reconcile.Finding{Kind: "no_object_id", Severity: reconcile.Warning, CourseID: courseID, Name: code,
+		ms.r.note(reconcile.Finding{Kind: reconcile.FindingNoObjectID, Severity: reconcile.Warning, CourseID: courseID, Name: code,
 			Message: fmt.Sprintf("%d of the course's people have no Microsoft Object ID and are not in its Team: %s%s", missingCount, strings.Join(missing, ", "), more),
 			Fix:     "run sync-users, or link them by hand with: elentra-teams users link PROXY_ID OBJECT_ID"})
 	}
@@ -344,7 +344,7 @@ func noteDangling(r *Report, sc *scope, rows []elentra.DanglingAudience) {
 		byCourse[d.CourseID] = append(byCourse[d.CourseID], fmt.Sprintf("%s %d", what, d.Value))
 	}
 	for _, id := range sortedKeysInt(byCourse) {
-		r.note(reconcile.Finding{Kind: "audience_deleted", Severity: reconcile.Warning, CourseID: id, Name: sc.Courses[id].Code,
+		r.note(reconcile.Finding{Kind: reconcile.FindingAudienceDeleted, Severity: reconcile.Warning, CourseID: id, Name: sc.Courses[id].Code,
 			Message: fmt.Sprintf("the course's audience names %s, which no longer exist in Elentra: nobody is added for them", strings.Join(byCourse[id], ", ")),
 			Fix:     "update the course's audience in Elentra (Admin › Manage Courses › Enrolment)"})
 	}

@@ -36,7 +36,7 @@ func TestSyncSchool(t *testing.T) {
 	// what a person needs to know is in the report
 	kinds := map[string]bool{}
 	for _, f := range rep.AllFindings() {
-		kinds[f.Kind] = true
+		kinds[string(f.Kind)] = true
 	}
 	for _, k := range []string{"user_no_email", "user_ambiguous", "user_unmatched", "no_owner", "course_not_current", "no_object_id"} {
 		if !kinds[k] {

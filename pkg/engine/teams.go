@@ -44,7 +44,7 @@ func teamsInput(env *Env, sc *scope, n *names) (reconcile.TeamsInput, []reconcil
 		if exists {
 			c, findings = cleanCourseText(c, findings)
 			if others := codes[strings.ToLower(strings.TrimSpace(c.Code))]; len(others) > 1 && sc.Enabled[id] {
-				findings = append(findings, reconcile.Finding{Kind: "duplicate_course_code", Severity: reconcile.Note, CourseID: id, Name: c.Code,
+				findings = append(findings, reconcile.Finding{Kind: reconcile.FindingDuplicateCourseCode, Severity: reconcile.Note, CourseID: id, Name: c.Code,
 					Message: fmt.Sprintf("courses %s share the code %q: their Teams may share a name", joinInts(others), c.Code),
 					Fix:     "add {{.ID}} or {{.Period}} to sync.team_name_template, or give the courses distinct codes"})
 			}
@@ -88,17 +88,17 @@ func cleanCourseText(c elentra.Course, fs []reconcile.Finding) (elentra.Course, 
 		}
 	}
 	if len(repaired) > 0 {
-		fs = append(fs, reconcile.Finding{Kind: "text_double_encoded", Severity: reconcile.Note, CourseID: c.ID, Name: c.Code,
+		fs = append(fs, reconcile.Finding{Kind: reconcile.FindingTextDoubleEncoded, Severity: reconcile.Note, CourseID: c.ID, Name: c.Code,
 			Message: fmt.Sprintf("the course's %s came back double-encoded from Elentra's database; the Team uses the repaired text %q", strings.Join(repaired, " and "), c.Name),
 			Fix:     "fix the text in Elentra (it was written through a latin1 connection)"})
 	}
 	if len(lost) > 0 {
-		fs = append(fs, reconcile.Finding{Kind: "text_lost_characters", Severity: reconcile.Note, CourseID: c.ID, Name: c.Code,
+		fs = append(fs, reconcile.Finding{Kind: reconcile.FindingTextLostCharacters, Severity: reconcile.Note, CourseID: c.ID, Name: c.Code,
 			Message: fmt.Sprintf("the course's %s holds '?' where Elentra's database could not store a character: %q", strings.Join(lost, " and "), c.Name),
 			Fix:     "retype the text in Elentra; the Team takes it as it is"})
 	}
 	if strings.TrimSpace(c.Code) == "" && strings.TrimSpace(c.Name) == "" {
-		fs = append(fs, reconcile.Finding{Kind: "course_without_name", Severity: reconcile.Warning, CourseID: c.ID,
+		fs = append(fs, reconcile.Finding{Kind: reconcile.FindingCourseWithoutName, Severity: reconcile.Warning, CourseID: c.ID,
 			Message: fmt.Sprintf("the course has neither code nor name; its Team is named \"Course %d\"", c.ID), Fix: "name the course in Elentra"})
 	}
 	return c, fs

@@ -346,15 +346,15 @@ func PlanEvents(in EventsInput) Plan {
 }
 
 // badData says what is wrong with an event that should have a meeting, or "".
-func badData(ev EventWant, allowLong bool) (kind, msg, fix string) {
+func badData(ev EventWant, allowLong bool) (kind FindingKind, msg, fix string) {
 	switch {
 	case strings.TrimSpace(ev.Title) == "":
-		return "event_no_title", "the event has no title, so no meeting is made or changed", "give the event a title in Elentra"
+		return FindingEventNoTitle, "the event has no title, so no meeting is made or changed", "give the event a title in Elentra"
 	case !ev.Finish.After(ev.Start):
-		return "event_bad_times", fmt.Sprintf("the event finishes (%s) no later than it starts (%s), so no meeting is made or changed",
+		return FindingEventBadTimes, fmt.Sprintf("the event finishes (%s) no later than it starts (%s), so no meeting is made or changed",
 			ev.Finish.UTC().Format(time.RFC3339), ev.Start.UTC().Format(time.RFC3339)), "correct the event's times in Elentra"
 	case ev.Finish.Sub(ev.Start) > MaxEventDuration && !allowLong:
-		return "event_too_long", fmt.Sprintf("the event lasts %s, more than 24 hours, so no meeting is made or changed", ev.Finish.Sub(ev.Start).Round(time.Minute)),
+		return FindingEventTooLong, fmt.Sprintf("the event lasts %s, more than 24 hours, so no meeting is made or changed", ev.Finish.Sub(ev.Start).Round(time.Minute)),
 			"correct the event's finish in Elentra, or run with --allow-long-events if it is right"
 	}
 	return "", "", ""
@@ -498,7 +498,7 @@ func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bo
 			return nil
 		}
 		if ev.NoTeam {
-			p.note(Finding{Kind: "event_no_team", Severity: Note, CourseID: ev.CourseID, EventID: id, Name: ev.CourseCode,
+			p.note(Finding{Kind: FindingEventNoTeam, Severity: Note, CourseID: ev.CourseID, EventID: id, Name: ev.CourseCode,
 				Message: "the course has no Team yet, so the event gets no meeting (sync.event_requires_team)", Fix: "run sync-teams (sync does it first)"})
 			return nil
 		}
@@ -517,7 +517,7 @@ func planEvent(p *Plan, in EventsInput, ev EventWant, rec EventRecord, hasRec bo
 		return nil
 	case m.Gone:
 		if !ev.InHorizon {
-			p.note(Finding{Kind: "meeting_deleted", Severity: Warning, CourseID: ev.CourseID, EventID: id, Name: ev.CourseCode,
+			p.note(Finding{Kind: FindingMeetingDeleted, Severity: Warning, CourseID: ev.CourseID, EventID: id, Name: ev.CourseCode,
 				Message: "the event's meeting was deleted in Outlook; a new one is made once the event starts within sync.events_horizon"})
 			return nil
 		}

@@ -29,26 +29,6 @@ type Guards struct {
 	Force bool
 }
 
-// Guard names, as the kinds of the findings they write.
-const (
-	GuardTeamRemoval  = "removal_guard"
-	GuardRunRemoval   = "run_removal_guard"
-	GuardCourseCancel = "cancel_guard"
-	GuardRunCancel    = "run_cancel_guard"
-	GuardRunArchive   = "run_archive_guard"
-)
-
-// IsGuard reports whether a finding's kind is a guard that held: a person
-// must look (the run cannot go on with those changes by itself), so it is
-// printed even where a run prints only what failed.
-func IsGuard(kind string) bool {
-	switch kind {
-	case GuardTeamRemoval, GuardRunRemoval, GuardCourseCancel, GuardRunCancel, GuardRunArchive:
-		return true
-	}
-	return false
-}
-
 // Held is what one guard held back: the finding that says so, and the
 // actions, applied only when a person confirms them (--force at a
 // terminal).

@@ -88,14 +88,14 @@ func planTeamMembers(p *Plan, in MembersInput, t TeamMembers, protected map[stri
 		}
 	}
 	if total > MaxTeamMembers || owners > MaxTeamOwners {
-		p.note(Finding{Kind: "team_too_large", Severity: Warning, CourseID: t.CourseID, Name: t.Code,
+		p.note(Finding{Kind: FindingTeamTooLarge, Severity: Warning, CourseID: t.CourseID, Name: t.Code,
 			Message: fmt.Sprintf("the course has %d members and %d owners; a Team holds at most %d members and %d owners, so its membership is not synced",
 				total, owners, MaxTeamMembers, MaxTeamOwners),
 			Fix: "split the course's audience, or keep this course out of Teams"})
 		return
 	}
 	if !t.Listed {
-		p.note(Finding{Kind: "members_not_listed", Severity: Warning, CourseID: t.CourseID, Name: t.Code,
+		p.note(Finding{Kind: FindingMembersNotListed, Severity: Warning, CourseID: t.CourseID, Name: t.Code,
 			Message: "the Team's members could not be listed, so nothing is changed in it this run"})
 		return
 	}

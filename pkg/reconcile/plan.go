@@ -82,27 +82,6 @@ func (a Action) Weight() int {
 	return 1
 }
 
-// Severity of a finding: warnings are shown as `!`, notes only in reports.
-type Severity string
-
-const (
-	Warning Severity = "warning"
-	Note    Severity = "note"
-)
-
-// Finding is something a person may need to know: a skipped user, course or
-// event with the reason, a guard that held. Findings never change the exit code.
-type Finding struct {
-	Kind     string   `json:"kind"`
-	Severity Severity `json:"severity"`
-	CourseID int      `json:"course_id,omitempty"`
-	EventID  int      `json:"event_id,omitempty"`
-	ProxyID  int      `json:"proxy_id,omitempty"`
-	Name     string   `json:"name,omitempty"`
-	Message  string   `json:"message"`
-	Fix      string   `json:"fix,omitempty"`
-}
-
 // Plan is what a sync will do.
 type Plan struct {
 	Actions  []Action  `json:"actions"`

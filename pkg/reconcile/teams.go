@@ -276,7 +276,7 @@ func PlanTeams(in TeamsInput) Plan {
 			planArchive(&p, c.CourseID, rec, next.Standing)
 			continue
 		case TeamSkip:
-			p.note(Finding{Kind: "course_not_current", Severity: Note, CourseID: c.CourseID, Name: c.Code,
+			p.note(Finding{Kind: FindingCourseNotCurrent, Severity: Note, CourseID: c.CourseID, Name: c.Code,
 				Message: "no Team is created: " + next.Standing.reason(), Fix: "a Team is created once the course is active in a current curriculum period"})
 			continue
 		}
@@ -289,15 +289,15 @@ func PlanTeams(in TeamsInput) Plan {
 			switch {
 			case in.OwnerRequired && in.StandInOwner == "":
 				if next.Step == TeamCreate {
-					p.note(Finding{Kind: "no_owner", Severity: Warning, CourseID: c.CourseID, Name: c.Code,
+					p.note(Finding{Kind: FindingNoOwner, Severity: Warning, CourseID: c.CourseID, Name: c.Code,
 						Message: msg + "; no Team is created without one", Fix: "add a director or coordinator in Elentra, run sync-users or users link, or set sync.fallback_owner"})
 					continue
 				}
 			case in.OwnerRequired:
-				p.note(Finding{Kind: "no_owner", Severity: Warning, CourseID: c.CourseID, Name: c.Code,
+				p.note(Finding{Kind: FindingNoOwner, Severity: Warning, CourseID: c.CourseID, Name: c.Code,
 					Message: msg + "; sync.fallback_owner stands in as its owner", Fix: "add a director or coordinator in Elentra, then run sync-users or users link"})
 			default:
-				p.note(Finding{Kind: "no_owner", Severity: Warning, CourseID: c.CourseID, Name: c.Code,
+				p.note(Finding{Kind: FindingNoOwner, Severity: Warning, CourseID: c.CourseID, Name: c.Code,
 					Message: msg + "; the authorizing account is its only owner", Fix: "add a director or coordinator in Elentra, then run sync-users or users link"})
 			}
 		}

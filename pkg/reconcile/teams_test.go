@@ -31,10 +31,10 @@ func kinds(p Plan) string {
 func findingKinds(p Plan) string {
 	var s []string
 	for _, f := range p.Findings {
-		s = append(s, f.Kind)
+		s = append(s, string(f.Kind))
 	}
 	for _, h := range p.Held {
-		s = append(s, h.Finding.Kind)
+		s = append(s, string(h.Finding.Kind))
 	}
 	return strings.Join(s, ",")
 }

@@ -163,13 +163,13 @@ func MatchFindings(results []MatchResult) []Finding {
 		case MatchMatched:
 			continue
 		case MatchNoEmail:
-			fs = append(fs, Finding{Kind: "user_no_email", Severity: Warning, ProxyID: r.ProxyID, Name: r.Name,
+			fs = append(fs, Finding{Kind: FindingUserNoEmail, Severity: Warning, ProxyID: r.ProxyID, Name: r.Name,
 				Message: r.Detail, Fix: fmt.Sprintf("add the email in Elentra, or run: elentra-teams users link %d OBJECT_ID", r.ProxyID)})
 		case MatchAmbiguous:
-			fs = append(fs, Finding{Kind: "user_ambiguous", Severity: Warning, ProxyID: r.ProxyID, Name: r.Name,
+			fs = append(fs, Finding{Kind: FindingUserAmbiguous, Severity: Warning, ProxyID: r.ProxyID, Name: r.Name,
 				Message: r.Detail, Fix: fmt.Sprintf("fix the duplicate address, or run: elentra-teams users link %d OBJECT_ID", r.ProxyID)})
 		default:
-			fs = append(fs, Finding{Kind: "user_unmatched", Severity: Warning, ProxyID: r.ProxyID, Name: r.Name,
+			fs = append(fs, Finding{Kind: FindingUserUnmatched, Severity: Warning, ProxyID: r.ProxyID, Name: r.Name,
 				Message: r.Detail, Fix: fmt.Sprintf("check the address in Elentra and the directory, or run: elentra-teams users link %d OBJECT_ID", r.ProxyID)})
 		}
 	}

@@ -49,7 +49,7 @@ func TestMatchUsers(t *testing.T) {
 	fs := MatchFindings(MatchUsers(users, dir, []string{"mail", "userPrincipalName"}, nil))
 	var kinds []string
 	for _, f := range fs {
-		kinds = append(kinds, f.Kind)
+		kinds = append(kinds, string(f.Kind))
 		if f.Name == "" || f.ProxyID == 0 || !strings.Contains(f.Fix, "users link") {
 			t.Errorf("finding %+v lacks name, id or fix", f)
 		}
