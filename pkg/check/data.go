@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
@@ -19,7 +20,7 @@ const namesShown = 5
 func checkCoursesEnabled(ctx context.Context, e *Env) Result {
 	a, err := e.readAudience(ctx)
 	if err != nil {
-		return fail("cannot read the enabled courses: "+oneLine(err.Error()), "check that database.user may read Elentra's course tables")
+		return fail("cannot read the enabled courses: "+text.OneLine(err.Error()), "check that database.user may read Elentra's course tables")
 	}
 	ids := a.EnabledIDs()
 	if len(ids) == 0 {
@@ -44,7 +45,7 @@ func checkCoursesEnabled(ctx context.Context, e *Env) Result {
 func checkObjectIDs(ctx context.Context, e *Env) Result {
 	a, err := e.readAudience(ctx)
 	if err != nil {
-		return fail("cannot read the enabled courses' people: "+oneLine(err.Error()), "check that database.user may read Elentra's course tables")
+		return fail("cannot read the enabled courses' people: "+text.OneLine(err.Error()), "check that database.user may read Elentra's course tables")
 	}
 	missing := map[int]bool{}
 	total := map[int]bool{}
@@ -100,7 +101,7 @@ func courseName(c elentra.Course) string {
 func checkOwners(ctx context.Context, e *Env) Result {
 	a, err := e.readAudience(ctx)
 	if err != nil {
-		return fail("cannot read the enabled courses' contacts: "+oneLine(err.Error()), "check that database.user may read Elentra's course tables")
+		return fail("cannot read the enabled courses' contacts: "+text.OneLine(err.Error()), "check that database.user may read Elentra's course tables")
 	}
 	var without []string
 	n := 0
@@ -137,7 +138,7 @@ func checkOwners(ctx context.Context, e *Env) Result {
 func checkCourseErrors(ctx context.Context, e *Env) Result {
 	recs, err := e.store.TeamRecords(ctx, nil)
 	if err != nil {
-		return fail(oneLine(err.Error()), "run 'elentra-teams setup'")
+		return fail(text.OneLine(err.Error()), "run 'elentra-teams setup'")
 	}
 	var failed []store.TeamRecord
 	for _, r := range recs {
@@ -155,21 +156,13 @@ func checkCourseErrors(ctx context.Context, e *Env) Result {
 		if !r.LastErrorAt.IsZero() {
 			when = " at " + r.LastErrorAt.UTC().Format("2006-01-02 15:04") + " UTC"
 		}
-		details = append(details, fmt.Sprintf("course %d%s: %s", r.CourseID, when, oneLine(shorten(r.LastError, 200))))
+		details = append(details, fmt.Sprintf("course %d%s: %s", r.CourseID, when, text.OneLine(text.Shorten(r.LastError, 200))))
 	}
 	if len(failed) > namesShown {
 		details = append(details, fmt.Sprintf("… and %d more ('elentra-teams status' lists them)", len(failed)-namesShown))
 	}
 	return warn(fmt.Sprintf("%d course(s) failed at their last sync", len(failed)),
 		"read the errors below ('elentra-teams status' shows them all); the next sync retries, and a fixed cause clears them").with(details...)
-}
-
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // The jobs a schedule must run; `sync` runs them all.
@@ -210,7 +203,7 @@ func (e *Env) lastRuns(ctx context.Context) (map[string]lastRun, error) {
 func checkRuns(ctx context.Context, e *Env) Result {
 	last, err := e.lastRuns(ctx)
 	if err != nil {
-		return fail(oneLine(err.Error()), "run 'elentra-teams setup'")
+		return fail(text.OneLine(err.Error()), "run 'elentra-teams setup'")
 	}
 	return runsResult(last, e.now())
 }
@@ -238,15 +231,15 @@ func runsResult(last map[string]lastRun, now time.Time) Result {
 		age := now.Sub(r.Started)
 		switch {
 		case !r.Finished.Valid && age > unfinishedAfter:
-			bad = append(bad, fmt.Sprintf("%s started %s ago and never finished (killed, or the machine stopped)", r.Command, ageText(age)))
+			bad = append(bad, fmt.Sprintf("%s started %s ago and never finished (killed, or the machine stopped)", r.Command, text.Ago(age)))
 		case r.ExitCode.Valid && r.ExitCode.Int64 != 0:
 			msg := fmt.Sprintf("the last %s exited %d", r.Command, r.ExitCode.Int64)
 			if r.Error.Valid && r.Error.String != "" {
-				msg += ": " + oneLine(shorten(r.Error.String, 160))
+				msg += ": " + text.OneLine(text.Shorten(r.Error.String, 160))
 			}
 			bad = append(bad, msg)
 		case age > staleAfter:
-			stale = append(stale, fmt.Sprintf("%s last ran %s ago", r.Command, ageText(age)))
+			stale = append(stale, fmt.Sprintf("%s last ran %s ago", r.Command, text.Ago(age)))
 		}
 	}
 	var parts []string
@@ -259,7 +252,7 @@ func runsResult(last map[string]lastRun, now time.Time) Result {
 		fix := "check that cron runs 'elentra-teams sync' (see cron.entry) and read the errors of its last run ('elentra-teams status')"
 		return warn(strings.Join(parts, "; "), fix)
 	}
-	return pass("the last %s ran %s ago and exited 0", newest.Command, ageText(now.Sub(newest.Started)))
+	return pass("the last %s ran %s ago and exited 0", newest.Command, text.Ago(now.Sub(newest.Started)))
 }
 
 func dedupe(s []string) []string {
@@ -272,17 +265,4 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
-}
-
-// ageText says how long ago in one unit.
-func ageText(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "less than a minute"
-	case d < time.Hour:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d hours", int(d.Hours()))
-	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
@@ -37,7 +38,7 @@ func checkConnect(ctx context.Context, e *Env) Result {
 					"grant the user the privileges that check-config lists under database.privileges (SELECT on both schemas at least)")
 			}
 		}
-		return fail("cannot reach Elentra's database: "+oneLine(strings.TrimPrefix(err.Error(), "cannot reach Elentra's database: ")),
+		return fail("cannot reach Elentra's database: "+text.OneLine(strings.TrimPrefix(err.Error(), "cannot reach Elentra's database: ")),
 			"check database.host, database.port (or database.socket) and that this machine may connect to the server")
 	}
 	e.db = db
@@ -76,7 +77,7 @@ func checkSchemas(ctx context.Context, e *Env) Result {
 		for _, t := range s.tables {
 			ok, err := db.HasTable(ctx, s.schema, t)
 			if err != nil {
-				return fail("cannot read "+s.schema+"."+t+": "+oneLine(err.Error()),
+				return fail("cannot read "+s.schema+"."+t+": "+text.OneLine(err.Error()),
 					"grant database.user SELECT on "+s.schema+" (see database.privileges)")
 			}
 			if !ok {
@@ -100,7 +101,7 @@ func checkSchemas(ctx context.Context, e *Env) Result {
 func checkMigrations(ctx context.Context, e *Env) Result {
 	pending, err := store.Pending(ctx, e.db)
 	if err != nil {
-		return fail("cannot read the tool's schema version: "+oneLine(err.Error()), "run 'elentra-teams setup'")
+		return fail("cannot read the tool's schema version: "+text.OneLine(err.Error()), "run 'elentra-teams setup'")
 	}
 	all, err := store.Migrations()
 	if err != nil {
@@ -135,11 +136,11 @@ func checkInstallation(ctx context.Context, e *Env) Result {
 	switch {
 	case errors.As(err, &ce):
 		fix := "a copy (staging restored from production's dump): run 'elentra-teams setup --new-installation'; the same installation on a new database server: run 'elentra-teams setup --moved'"
-		return fail(oneLine(err.Error()), fix)
+		return fail(text.OneLine(err.Error()), fix)
 	case errors.As(err, &ne):
 		return fail(ne.Error(), "run 'elentra-teams setup'")
 	case err != nil:
-		return fail("cannot read the installation: "+oneLine(err.Error()), "check the database privileges (database.privileges)")
+		return fail("cannot read the installation: "+text.OneLine(err.Error()), "check the database privileges (database.privileges)")
 	}
 	msg := fmt.Sprintf("installation %s, bound to %s", inst.ID, inst.Server)
 	if inst.PreviousID != "" {
@@ -152,7 +153,7 @@ func checkTeamsEnabled(ctx context.Context, e *Env) Result {
 	org := e.Config.Elentra.OrganisationID
 	rows, err := e.db.SettingRows(ctx, []string{elentra.SettingTeamsEnabled}, org)
 	if err != nil {
-		return fail("cannot read Elentra's settings: "+oneLine(err.Error()), "check that database.user may read the settings table")
+		return fail("cannot read Elentra's settings: "+text.OneLine(err.Error()), "check that database.user may read the settings table")
 	}
 	r, found := elentra.EffectiveSetting(rows, elentra.SettingTeamsEnabled)
 	if !found {
@@ -173,7 +174,7 @@ const maxMeetingWindow = 24 * 60
 func checkMeetingWindow(ctx context.Context, e *Env) Result {
 	v, found, err := e.db.Setting(ctx, elentra.SettingMeetingWindow, e.Config.Elentra.OrganisationID)
 	if err != nil {
-		return fail("cannot read Elentra's settings: "+oneLine(err.Error()), "check that database.user may read the settings table")
+		return fail("cannot read Elentra's settings: "+text.OneLine(err.Error()), "check that database.user may read the settings table")
 	}
 	return meetingWindowResult(v, found)
 }
@@ -204,14 +205,14 @@ func meetingWindowResult(v string, found bool) Result {
 func checkElentraCron(ctx context.Context, e *Env) Result {
 	ok, err := e.db.HasTable(ctx, e.db.Name(), "cron")
 	if err != nil {
-		return fail(oneLine(err.Error()), "grant database.user SELECT on "+e.db.Name()+" (see database.privileges)")
+		return fail(text.OneLine(err.Error()), "grant database.user SELECT on "+e.db.Name()+" (see database.privileges)")
 	}
 	if !ok {
 		return pass("Elentra has no cron table (it has one from 1.22): no Elentra job syncs Teams beside this tool")
 	}
 	jobs, err := e.db.ElentraCronJobs(ctx)
 	if err != nil {
-		return fail(oneLine(err.Error()), "check that database.user may read Elentra's cron table")
+		return fail(text.OneLine(err.Error()), "check that database.user may read Elentra's cron table")
 	}
 	var active, inactive []string
 	for _, j := range jobs {
@@ -235,7 +236,7 @@ func checkAdmin(ctx context.Context, e *Env) Result {
 	id := e.Config.Elentra.AdminUserID
 	users, err := e.store.Users(ctx, []int{id})
 	if err != nil {
-		return fail("cannot read Elentra's users: "+oneLine(err.Error()), "check that database.user may read "+e.db.AuthName()+".user_data")
+		return fail("cannot read Elentra's users: "+text.OneLine(err.Error()), "check that database.user may read "+e.db.AuthName()+".user_data")
 	}
 	if len(users) == 0 {
 		return fail(fmt.Sprintf("Elentra has no user %d (elentra.admin_user_id)", id),
@@ -252,9 +253,4 @@ func checkAdmin(ctx context.Context, e *Env) Result {
 		return pass("Elentra user %d is %s <%s> (its Object ID is recorded when it authorizes)", id, name, u.Email)
 	}
 	return pass("Elentra user %d is %s <%s>, Object ID %s (%s)", id, name, u.Email, strings.ToLower(u.ObjectID), u.ObjectIDSource)
-}
-
-// oneLine keeps an error on one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
@@ -229,7 +230,7 @@ func accountOf(current string) (user, host string) {
 func checkPrivileges(ctx context.Context, e *Env) Result {
 	var lines []string
 	if err := e.db.Select(ctx, &lines, `SHOW GRANTS FOR CURRENT_USER()`); err != nil {
-		return Result{Status: Skip, Message: "skipped: the server does not show this user's grants (" + oneLine(err.Error()) + ")"}
+		return Result{Status: Skip, Message: "skipped: the server does not show this user's grants (" + text.OneLine(err.Error()) + ")"}
 	}
 	var current string
 	_ = e.db.Get(ctx, &current, `SELECT CURRENT_USER()`)

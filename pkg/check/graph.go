@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 )
@@ -24,12 +25,12 @@ func graphError(what string, err error) Result {
 		case ge.Status == http.StatusUnauthorized:
 			return fail(fmt.Sprintf("%s: Microsoft Graph refused the token (401 %s)", what, ge.Code), authorizeFix)
 		case ge.Status == http.StatusForbidden:
-			return fail(fmt.Sprintf("%s: Microsoft Graph refused (403 %s): %s", what, ge.Code, oneLine(ge.Message)),
+			return fail(fmt.Sprintf("%s: Microsoft Graph refused (403 %s): %s", what, ge.Code, text.OneLine(ge.Message)),
 				"grant the app's delegated permissions with admin consent, then "+authorizeFix)
 		}
-		return fail(fmt.Sprintf("%s: %s", what, oneLine(ge.Error())), "try again later; if it persists, check Microsoft 365's service health")
+		return fail(fmt.Sprintf("%s: %s", what, text.OneLine(ge.Error())), "try again later; if it persists, check Microsoft 365's service health")
 	}
-	return fail(fmt.Sprintf("%s: %s", what, oneLine(err.Error())),
+	return fail(fmt.Sprintf("%s: %s", what, text.OneLine(err.Error())),
 		"check that this machine reaches microsoft.graph_endpoint (firewall, proxy: HTTPS_PROXY)")
 }
 
@@ -93,7 +94,7 @@ func checkTeamsLimit(ctx context.Context, e *Env) Result {
 	} else {
 		recs, err := e.store.TeamRecords(ctx, nil)
 		if err != nil {
-			return fail(oneLine(err.Error()), "run 'elentra-teams setup'")
+			return fail(text.OneLine(err.Error()), "run 'elentra-teams setup'")
 		}
 		for _, r := range recs {
 			if r.GroupID != "" && (r.State == reconcile.StateTeam || r.State == reconcile.StateArchived || r.State == reconcile.StateGroup) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/auth"
 )
 
@@ -45,7 +46,7 @@ func checkTokenStored(ctx context.Context, e *Env) Result {
 		return fail("the stored token cannot be decrypted with token.encryption_key"+e.source("token.encryption_key")+": the key changed since authorize",
 			"put the key used at authorize back, or "+authorizeFix)
 	case err != nil:
-		return fail("cannot read the stored token: "+oneLine(err.Error()), "run 'elentra-teams setup' if the tool's tables are missing")
+		return fail("cannot read the stored token: "+text.OneLine(err.Error()), "run 'elentra-teams setup' if the tool's tables are missing")
 	}
 	e.token = tok
 	return pass("a token of %s is stored, authorized %s", accountName(tok), tok.AuthorizedAt.Format("2006-01-02"))
@@ -187,15 +188,15 @@ func refreshError(err error, endpoint, tenant string) Result {
 			return fail(fmt.Sprintf("Microsoft does not know tenant %q (AADSTS%d)", tenant, te.AADSTS),
 				"set microsoft.tenant_id to the Directory (tenant) ID on the app registration's Overview page (Elentra's MS_AD_TENANT_ID)")
 		case te.Status == 0:
-			return fail(oneLine(te.Error()),
+			return fail(text.OneLine(te.Error()),
 				"check that this machine reaches "+hostOf(endpoint)+" (firewall, proxy: HTTPS_PROXY), and microsoft.authority")
 		case te.Transient():
-			return fail(oneLine(te.Error()),
+			return fail(text.OneLine(te.Error()),
 				"the endpoint (or a proxy on the way) failed: try again later; if it lasts, check the proxy (HTTPS_PROXY), microsoft.authority and microsoft.token_url")
 		}
-		return fail(oneLine(te.Error()), "check microsoft.tenant_id, microsoft.client_id and the client secret, then "+authorizeFix)
+		return fail(text.OneLine(te.Error()), "check microsoft.tenant_id, microsoft.client_id and the client secret, then "+authorizeFix)
 	}
-	return fail(fmt.Sprintf("cannot reach Microsoft's token endpoint %s: %s", endpoint, oneLine(err.Error())),
+	return fail(fmt.Sprintf("cannot reach Microsoft's token endpoint %s: %s", endpoint, text.OneLine(err.Error())),
 		"check that this machine reaches "+hostOf(endpoint)+" (firewall, proxy: HTTPS_PROXY), and microsoft.authority")
 }
 

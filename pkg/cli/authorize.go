@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/auth"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
@@ -186,7 +187,7 @@ func authorizeStatus(ctx context.Context, o *authorizeOptions) error {
 		}
 		fmt.Fprintf(w, "mode:                application (client credentials: nothing expires for want of use)\n")
 		fmt.Fprintf(w, "organiser:           %s (%s)\n", s.AccountUPN, s.AccountObjectID)
-		fmt.Fprintf(w, "checked:             %s (%s ago)\n", s.AuthorizedAt.Local().Format(time.DateTime+" MST"), ago(now.Sub(s.AuthorizedAt)))
+		fmt.Fprintf(w, "checked:             %s (%s ago)\n", s.AuthorizedAt.Local().Format(time.DateTime+" MST"), text.Ago(now.Sub(s.AuthorizedAt)))
 		fmt.Fprintf(w, "outlook time zone:   %s\n", s.OutlookTimezone)
 		return nil
 	}
@@ -194,25 +195,13 @@ func authorizeStatus(ctx context.Context, o *authorizeOptions) error {
 		return writeJSON(f, s)
 	}
 	fmt.Fprintf(w, "account:             %s (%s)\n", s.AccountUPN, s.AccountObjectID)
-	fmt.Fprintf(w, "authorized:          %s (%s ago)\n", s.AuthorizedAt.Local().Format(time.DateTime+" MST"), ago(now.Sub(s.AuthorizedAt)))
-	fmt.Fprintf(w, "refresh token used:  %s (%s ago)\n", s.RefreshUsedAt.Local().Format(time.DateTime+" MST"), ago(now.Sub(s.RefreshUsedAt)))
+	fmt.Fprintf(w, "authorized:          %s (%s ago)\n", s.AuthorizedAt.Local().Format(time.DateTime+" MST"), text.Ago(now.Sub(s.AuthorizedAt)))
+	fmt.Fprintf(w, "refresh token used:  %s (%s ago)\n", s.RefreshUsedAt.Local().Format(time.DateTime+" MST"), text.Ago(now.Sub(s.RefreshUsedAt)))
 	fmt.Fprintf(w, "unused-expiry:       %d days left before Microsoft's 90 days without use\n", s.DaysLeftUnused)
 	fmt.Fprintf(w, "access token expiry: %s\n", s.AccessExpiry.Local().Format(time.DateTime+" MST"))
 	fmt.Fprintf(w, "outlook time zone:   %s\n", s.OutlookTimezone)
 	fmt.Fprintf(w, "scopes:              %s\n", strings.Join(s.Scopes, " "))
 	return nil
-}
-
-func ago(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "less than a minute"
-	case d < time.Hour:
-		return fmt.Sprintf("%d minutes", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d hours", int(d.Hours()))
-	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }
 
 func writeJSON(f *Factory, v any) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/check"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
@@ -174,9 +175,9 @@ func mark(s check.Status, utf8 bool) string {
 // under it, then a summary.
 func printChecks(w io.Writer, rep *check.Report, utf8 bool) {
 	for _, r := range rep.Checks {
-		fmt.Fprintf(w, "%s %s: %s\n", mark(r.Status, utf8), r.ID, oneLine(r.Message))
+		fmt.Fprintf(w, "%s %s: %s\n", mark(r.Status, utf8), r.ID, text.OneLine(r.Message))
 		if r.Fix != "" && r.Status != check.OK {
-			fmt.Fprintf(w, "    fix: %s\n", oneLine(r.Fix))
+			fmt.Fprintf(w, "    fix: %s\n", text.OneLine(r.Fix))
 		}
 		for _, d := range r.Details {
 			fmt.Fprintf(w, "      %s\n", d)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
@@ -124,9 +125,9 @@ func coursesListRun(ctx context.Context, o *coursesListOptions) error {
 		}
 		team := ""
 		if l.GroupID != "" {
-			team = shorten(l.GroupID, 9)
+			team = text.Shorten(l.GroupID, 9)
 		}
-		rows = append(rows, []string{fmt.Sprint(l.ID), l.Code, shorten(l.Name, 40), enabled, string(l.State), team, l.Sync})
+		rows = append(rows, []string{fmt.Sprint(l.ID), l.Code, text.Shorten(l.Name, 40), enabled, string(l.State), team, l.Sync})
 	}
 	none := "no courses in organisation " + fmt.Sprint(cfg.Elentra.OrganisationID)
 	if enabledOnly {

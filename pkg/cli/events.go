@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
@@ -122,8 +123,8 @@ func eventsListRun(ctx context.Context, o *eventsListOptions) error {
 		if l.Enabled && l.EnabledBy != "switch" {
 			enabled = "all"
 		}
-		rows = append(rows, []string{fmt.Sprint(l.ID), l.CourseCode, local(l.Start), shorten(l.Title, 40), enabled, string(l.State),
-			local(l.JoinableFrom), shorten(l.JoinURL, 32)})
+		rows = append(rows, []string{fmt.Sprint(l.ID), l.CourseCode, local(l.Start), text.Shorten(l.Title, 40), enabled, string(l.State),
+			local(l.JoinableFrom), text.Shorten(l.JoinURL, 32)})
 	}
 	none := "no events: enable a course or an event first (see 'elentra-teams events list --course ID')"
 	if o.upcoming {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 )
@@ -58,7 +59,7 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 		err = errors.New("interrupted; the next run continues where this one stopped")
 	}
 	if print {
-		fmt.Fprintf(io.ErrOut, "elentra-teams: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(io.ErrOut, "elentra-teams: %s\n", text.OneLine(err.Error()))
 		if f.Logger != nil {
 			f.Logger.Debug("command failed", "error", err)
 		}
@@ -67,11 +68,6 @@ func Run(ctx context.Context, args []string, io *IOStreams) int {
 		fmt.Fprintf(io.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
-}
-
-// oneLine keeps an error on one line, as cron mail and log readers want it.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
 // globalFlags are the flags every command takes.

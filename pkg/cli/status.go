@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/check"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 )
@@ -123,7 +124,7 @@ func printStatus(w io.Writer, rep *check.StatusReport, loc *time.Location, now t
 			}
 			rows = append(rows, []string{fmt.Sprint(c.CourseID), code, string(c.State),
 				fmt.Sprintf("%d/%d", c.ElentraOwners, c.TeamOwners), fmt.Sprintf("%d/%d", c.ElentraMembers, c.TeamMembers),
-				noID, at(c.LastSync), shorten(lastErr, 70)})
+				noID, at(c.LastSync), text.Shorten(lastErr, 70)})
 		}
 		if err := printTable(w, []string{"COURSE", "CODE", "TEAM", "OWNERS E/T", "MEMBERS E/T", "NO OBJECT ID", "LAST SYNC", "LAST ERROR"}, rows); err != nil {
 			return err
@@ -141,8 +142,8 @@ func printStatus(w io.Writer, rep *check.StatusReport, loc *time.Location, now t
 			if !e.Enabled {
 				state += " (not enabled)"
 			}
-			rows = append(rows, []string{fmt.Sprint(e.EventID), e.CourseCode, e.Start.In(loc).Format(statusTime), shorten(e.Title, 40),
-				state, atOr(e.JoinableFrom, loc, "-"), shorten(e.LastError, 60)})
+			rows = append(rows, []string{fmt.Sprint(e.EventID), e.CourseCode, e.Start.In(loc).Format(statusTime), text.Shorten(e.Title, 40),
+				state, atOr(e.JoinableFrom, loc, "-"), text.Shorten(e.LastError, 60)})
 		}
 		if err := printTable(w, []string{"EVENT", "COURSE", "START", "TITLE", "MEETING", "JOINABLE FROM", "LAST ERROR"}, rows); err != nil {
 			return err
@@ -166,7 +167,7 @@ func printStatus(w io.Writer, rep *check.StatusReport, loc *time.Location, now t
 		if r.Duration == nil && now.Sub(r.Started) > 6*time.Hour {
 			dur = "never finished"
 		}
-		rows = append(rows, []string{r.Command, r.Started.In(loc).Format(statusTime), dur, runSummary(r), exit, shorten(r.Error, 60)})
+		rows = append(rows, []string{r.Command, r.Started.In(loc).Format(statusTime), dur, runSummary(r), exit, text.Shorten(r.Error, 60)})
 	}
 	return printTable(w, []string{"COMMAND", "STARTED", "DURATION", "CHANGES", "EXIT", "ERROR"}, rows)
 }

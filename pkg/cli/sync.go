@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/engine"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
@@ -378,7 +379,7 @@ func describeFailure(fl engine.Failure) string {
 	if fl.Code != "" {
 		s += " [" + fl.Code + "]"
 	}
-	return s + ": " + oneLine(fl.Message)
+	return s + ": " + text.OneLine(fl.Message)
 }
 
 func describeFinding(fd reconcile.Finding) string {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"unicode/utf8"
 
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
@@ -85,15 +84,6 @@ func idsError(err error) error {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	return err
-}
-
-// shorten keeps the first n characters of s, marking a cut with "…".
-func shorten(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }
 
 func yesNo(b bool) string {

@@ -64,19 +64,3 @@ func TestPrintTableAlignsColumnsAndMarksEmptyCells(t *testing.T) {
 		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
-
-func TestShorten(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"exactly10!", 10, "exactly10!"},
-		{"Médecine générale", 8, "Médecin…"},
-	} {
-		if got := shorten(tc.in, tc.n); got != tc.want {
-			t.Errorf("shorten(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
-		}
-	}
-}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
@@ -159,7 +160,7 @@ func usersListRun(ctx context.Context, o *usersListOptions) error {
 	}
 	rows := make([][]string, 0, len(lines))
 	for _, l := range lines {
-		rows = append(rows, []string{fmt.Sprint(l.ProxyID), shorten(l.Name, 30), l.Email, l.ObjectID, string(l.Source), string(l.MatchStatus)})
+		rows = append(rows, []string{fmt.Sprint(l.ProxyID), text.Shorten(l.Name, 30), l.Email, l.ObjectID, string(l.Source), string(l.MatchStatus)})
 	}
 	none := "no users: no course is enabled (see 'elentra-teams courses list')"
 	switch {
@@ -224,7 +225,7 @@ func usersLinkRun(ctx context.Context, o *usersLinkOptions) error {
 	}
 	fmt.Fprintln(f.IO.Out)
 	if len(res.SharedWith) > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "note: linked with --force; user %s keeps the same Object ID\n", joinInts(res.SharedWith))
+		fmt.Fprintf(f.IO.ErrOut, "note: linked with --force; user %s keeps the same Object ID\n", text.JoinInts(res.SharedWith))
 	}
 	return nil
 }
@@ -265,12 +266,4 @@ func usersUnlinkRun(ctx context.Context, o *usersUnlinkOptions) error {
 		fmt.Fprintf(f.IO.Out, "user %d unlinked from %s\n", id, res.ObjectID)
 	}
 	return nil
-}
-
-func joinInts(ids []int) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = fmt.Sprint(id)
-	}
-	return strings.Join(s, ", ")
 }

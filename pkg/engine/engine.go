@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/auth"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
@@ -691,5 +692,5 @@ func cutMessage(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return truncate(s, n) + "…"
+	return text.Truncate(s, n) + "…"
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 )
@@ -175,7 +176,7 @@ func noteOthers(r *Report, env *Env, others map[string][]int) {
 		}
 		r.note(reconcile.Finding{Kind: reconcile.FindingOtherInstallationMeetings, Severity: reconcile.Note,
 			Message: fmt.Sprintf("%d %s made by %s, not by this one (%s): left alone, never adopted, changed or cancelled (events %s%s)",
-				len(events), verb, who, env.Installation, joinInts(shown), more),
+				len(events), verb, who, env.Installation, text.JoinInts(shown), more),
 			Fix: "nothing to do when staging and production share the mailbox; `elentra-teams status` on each shows its installation id"})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
@@ -58,7 +59,7 @@ func (run *eventsRun) eventSpec(e elentra.Event, c elentra.Course, attendees []s
 		body = append(body, d)
 	}
 	location, _ := repairDoubleEncoded(strings.TrimSpace(e.Location))
-	return reconcile.EventSpec{Subject: truncate(s, reconcile.MaxSubject), Body: strings.Join(body, "\n\n"),
+	return reconcile.EventSpec{Subject: text.Truncate(s, reconcile.MaxSubject), Body: strings.Join(body, "\n\n"),
 		Location: location, Start: e.Start.UTC(), End: e.Finish.UTC(), TimeZone: meetingZone(run.zone, e.Start, e.Finish), Attendees: attendees}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
@@ -218,14 +219,14 @@ func (n *names) displayName(c elentra.Course) string {
 	}
 	out, err := config.RenderTemplate(n.tmpl, map[string]any{"Code": c.Code, "Name": c.Name, "Period": period, "ID": c.ID})
 	if err != nil {
-		return truncate(strings.TrimSpace(c.Code+" "+c.Name), 256)
+		return text.Truncate(strings.TrimSpace(c.Code+" "+c.Name), 256)
 	}
 	s := strings.Join(strings.Fields(out), " ")
 	if s == "" {
 		s = fmt.Sprintf("Course %d", c.ID)
 	}
 	// group displayName: at most 256 characters
-	return truncate(s, 256)
+	return text.Truncate(s, 256)
 }
 
 var tagRE = regexp.MustCompile(`<[^>]*>`)
@@ -236,14 +237,6 @@ func plainText(s string) string {
 	s = tagRE.ReplaceAllString(s, " ")
 	s = html.UnescapeString(s)
 	return strings.Join(strings.Fields(s), " ")
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }
 
 func userName(u store.User) string {

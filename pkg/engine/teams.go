@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
@@ -45,7 +46,7 @@ func teamsInput(env *Env, sc *scope, n *names) (reconcile.TeamsInput, []reconcil
 			c, findings = cleanCourseText(c, findings)
 			if others := codes[strings.ToLower(strings.TrimSpace(c.Code))]; len(others) > 1 && sc.Enabled[id] {
 				findings = append(findings, reconcile.Finding{Kind: reconcile.FindingDuplicateCourseCode, Severity: reconcile.Note, CourseID: id, Name: c.Code,
-					Message: fmt.Sprintf("courses %s share the code %q: their Teams may share a name", joinInts(others), c.Code),
+					Message: fmt.Sprintf("courses %s share the code %q: their Teams may share a name", text.JoinInts(others), c.Code),
 					Fix:     "add {{.ID}} or {{.Period}} to sync.team_name_template, or give the courses distinct codes"})
 			}
 			owners, without := sc.ownerIDs(env, id)
@@ -102,14 +103,6 @@ func cleanCourseText(c elentra.Course, fs []reconcile.Finding) (elentra.Course, 
 			Message: fmt.Sprintf("the course has neither code nor name; its Team is named \"Course %d\"", c.ID), Fix: "name the course in Elentra"})
 	}
 	return c, fs
-}
-
-func joinInts(ids []int) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = fmt.Sprint(id)
-	}
-	return strings.Join(s, ", ")
 }
 
 func syncTeams(ctx context.Context, env *Env, r *Report) error {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/elentra-teams/elentra-teams/internal/text"
 )
 
 // Guards are the limits on the writes a student notices: removing a member,
@@ -86,7 +88,7 @@ func GuardRunRemovals(removals []Action, managed int, g Guards, admin string) (k
 	}
 	f := Finding{Kind: GuardRunRemoval, Severity: Warning,
 		Message: fmt.Sprintf("this run would remove %s from %s: %s of the %d memberships the tool manages, more than sync.run_removal_guard_percent (%d%%) and sync.run_removal_guard_minimum (%d); none were removed",
-			plural(len(counted), "member", "members"), plural(len(teams), "Team", "Teams"), percentOf(len(counted), managed), managed, g.RunRemovalPercent, g.RunRemovalMinimum),
+			text.Plural(len(counted), "member", "members"), text.Plural(len(teams), "Team", "Teams"), percentOf(len(counted), managed), managed, g.RunRemovalPercent, g.RunRemovalMinimum),
 		Fix: "check Elentra's enrolments (a course audience or a cohort that reads empty); if the removals are right, run sync-members --force --course ID for the courses concerned, or sync-members --force at a terminal to confirm them all"}
 	return kept, []Held{{Finding: f, Actions: counted}}
 }
@@ -99,7 +101,7 @@ func GuardRunArchives(archives []Action, teams int, g Guards) (kept []Action, he
 	}
 	f := Finding{Kind: GuardRunArchive, Severity: Warning,
 		Message: fmt.Sprintf("this run would archive %s of %d (%s), more than sync.run_archive_guard_percent (%d%%) and sync.run_archive_guard_minimum (%d); none were archived (courses %s)",
-			plural(len(archives), "Team", "Teams"), teams, percentOf(len(archives), teams), g.RunArchivePercent, g.RunArchiveMinimum, joinIDs(courseIDs(archives))),
+			text.Plural(len(archives), "Team", "Teams"), teams, percentOf(len(archives), teams), g.RunArchivePercent, g.RunArchiveMinimum, joinIDs(courseIDs(archives))),
 		Fix: "check the courses' switches and curriculum periods in Elentra; if the archives are right (a term ended), run sync-teams --force --course ID, or sync-teams --force at a terminal to confirm them all"}
 	return nil, []Held{{Finding: f, Actions: archives}}
 }
@@ -156,7 +158,7 @@ func guardCancellations(cs []cancellation, liveByCourse map[int]int, liveTotal i
 		}
 		held = append(held, Held{Actions: actions, Finding: Finding{Kind: GuardCourseCancel, Severity: Warning, CourseID: id,
 			Message: fmt.Sprintf("%s of the course's %d would be cancelled (%s), more than sync.cancel_guard_percent (%d%%); none were (events %s: %s)",
-				plural(len(group), "meeting", "meetings"), live, percentOf(len(group), live), g.CourseCancelPercent, joinIDs(events), group[0].reason()),
+				text.Plural(len(group), "meeting", "meetings"), live, percentOf(len(group), live), g.CourseCancelPercent, joinIDs(events), group[0].reason()),
 			Fix: fmt.Sprintf("check the course and its events in Elentra; if the cancellations are right, run sync-events --force --course %d", id)}})
 	}
 	var passing []cancellation
@@ -174,7 +176,7 @@ func guardCancellations(cs []cancellation, liveByCourse map[int]int, liveTotal i
 		}
 		held = append(held, Held{Actions: actions, Finding: Finding{Kind: GuardRunCancel, Severity: Warning,
 			Message: fmt.Sprintf("this run would cancel %s of the %d the tool holds (%s), more than sync.run_cancel_guard_percent (%d%%) and sync.run_cancel_guard_minimum (%d); none were (events %s)",
-				plural(len(passing), "meeting", "meetings"), liveTotal, percentOf(len(passing), liveTotal), g.RunCancelPercent, g.RunCancelMinimum, joinIDs(events)),
+				text.Plural(len(passing), "meeting", "meetings"), liveTotal, percentOf(len(passing), liveTotal), g.RunCancelPercent, g.RunCancelMinimum, joinIDs(events)),
 			Fix: "check Elentra's events and the courses' switches; if the cancellations are right, run sync-events --force --course ID (or --event ID), or sync-events --force at a terminal to confirm them all"}})
 		return nil, held
 	}
@@ -198,15 +200,10 @@ func (c cancellation) reason() string {
 func joinIDs(ids []int) string {
 	ids = append([]int(nil), ids...)
 	sort.Ints(ids)
-	var parts []string
-	for i, id := range ids {
-		if i == 20 {
-			parts = append(parts, fmt.Sprintf("and %d more", len(ids)-20))
-			break
-		}
-		parts = append(parts, fmt.Sprint(id))
+	if len(ids) <= 20 {
+		return text.JoinInts(ids)
 	}
-	return strings.Join(parts, ", ")
+	return fmt.Sprintf("%s, and %d more", text.JoinInts(ids[:20]), len(ids)-20)
 }
 
 func courseIDs(as []Action) []int {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/elentra-teams/elentra-teams/internal/text"
 )
 
 // Member is one membership listed by Graph.
@@ -160,7 +162,7 @@ func planTeamMembers(p *Plan, in MembersInput, t TeamMembers, protected map[stri
 	if !g.Force && exceeds(len(removals), managed, g.TeamRemovalPercent, 0) {
 		p.Held = append(p.Held, Held{Actions: removals, Finding: Finding{Kind: GuardTeamRemoval, Severity: Warning, CourseID: t.CourseID, Name: t.Code,
 			Message: fmt.Sprintf("%s of the %d the tool manages in the Team (%s) would be removed, more than sync.removal_guard_percent (%d%%); none were",
-				plural(len(removals), "member", "members"), managed, percentOf(len(removals), managed), g.TeamRemovalPercent),
+				text.Plural(len(removals), "member", "members"), managed, percentOf(len(removals), managed), g.TeamRemovalPercent),
 			Fix: "check the course's audience in Elentra; if the removals are right, run sync-members --force --course " + fmt.Sprint(t.CourseID)}})
 		return
 	}

@@ -5,7 +5,6 @@
 package reconcile
 
 import (
-	"fmt"
 	"sort"
 )
 
@@ -178,11 +177,4 @@ func sortFindings(fs []Finding) {
 		}
 		return a.ProxyID < b.ProxyID
 	})
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -8,6 +8,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/elentra-teams/elentra-teams/internal/text"
 )
 
 // TeamState is where a course's Team stands, as recorded in
@@ -284,7 +286,7 @@ func PlanTeams(in TeamsInput) Plan {
 		if len(c.OwnerIDs) == 0 {
 			msg := "the course has no Elentra owner with a Microsoft account"
 			if c.OwnersWithoutID > 0 {
-				msg = fmt.Sprintf("the course's %s no Microsoft Object ID", plural(c.OwnersWithoutID, "owner has", "owners have"))
+				msg = fmt.Sprintf("the course's %s no Microsoft Object ID", text.Plural(c.OwnersWithoutID, "owner has", "owners have"))
 			}
 			switch {
 			case in.OwnerRequired && in.StandInOwner == "":
@@ -301,7 +303,7 @@ func PlanTeams(in TeamsInput) Plan {
 					Message: msg + "; the authorizing account is its only owner", Fix: "add a director or coordinator in Elentra, then run sync-users or users link"})
 			}
 		}
-		desc := truncateRunes(c.Description, MaxDescription)
+		desc := text.Truncate(c.Description, MaxDescription)
 		switch {
 		case next.Step == TeamCreate && rec.GroupID != "" && (rec.State == StateGroup || rec.State == StateFailed):
 			p.add(Action{Kind: KindCreateTeam, CourseID: c.CourseID, GroupID: rec.GroupID, DisplayName: c.DisplayName,
@@ -400,14 +402,6 @@ func creationOwners(admin string, owners []string) []string {
 		}
 	}
 	return out
-}
-
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }
 
 // DefaultGroupPrefix starts every group nickname unless sync.group_prefix

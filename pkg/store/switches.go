@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
@@ -224,7 +225,7 @@ func (s *Store) PlanCourseSwitch(ctx context.Context, rules SyncRules, ids []int
 		item.Next = line.Sync
 		if n := cancels[id]; n > 0 && item.Change {
 			item.CancelMeetings = n
-			item.Next += fmt.Sprintf(", cancel %d meeting%s", n, pluralS(n))
+			item.Next += ", cancel " + text.Plural(n, "meeting", "meetings")
 		}
 		plan.Items = append(plan.Items, item)
 	}
@@ -311,7 +312,7 @@ func (s *Store) PlanEventSwitch(ctx context.Context, rules SyncRules, ids []int,
 				case own:
 					item.Next = fmt.Sprintf("cancel its meeting and %d of its child events'", n-1)
 				default:
-					item.Next = fmt.Sprintf("cancel %d meeting%s of its child events", n, pluralS(n))
+					item.Next = "cancel " + text.Plural(n, "meeting", "meetings") + " of its child events"
 				}
 			}
 		}
@@ -415,13 +416,6 @@ func (s *Store) cancelledBySwitchOff(ctx context.Context, rules SyncRules, kind 
 		}
 	}
 	return out, nil
-}
-
-func pluralS(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 func uniqueSorted(ids []int) []int {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elentra-teams/elentra-teams/internal/text"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 )
@@ -188,9 +189,7 @@ func (s *Store) RecordCourseError(ctx context.Context, courseID int, msg string,
 // the row when there is none, so status and check-config can show it.
 func (s *Store) recordLastError(ctx context.Context, table, key string, id int, msg string, now time.Time, what string) error {
 	now = now.UTC().Truncate(time.Second)
-	if r := []rune(msg); len(r) > 2000 {
-		msg = string(r[:2000])
-	}
+	msg = text.Truncate(msg, 2000)
 	_, err := s.db.Exec(ctx, `INSERT INTO `+s.db.Table(table)+` (`+key+`, last_error, last_error_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE last_error = VALUES(last_error), last_error_at = VALUES(last_error_at),
 		updated_at = VALUES(updated_at)`, id, msg, now, now, now)
