@@ -71,7 +71,7 @@ func checkObjectIDs(ctx context.Context, e *Env) Result {
 	sort.Ints(ids)
 	var names []string
 	for _, p := range ids[:min(len(ids), namesShown)] {
-		names = append(names, fmt.Sprintf("%s (%d)", fullName(a.Users[p]), p))
+		names = append(names, fmt.Sprintf("%s (%d)", a.Users[p].Name(), p))
 	}
 	more := ""
 	if len(ids) > namesShown {
@@ -80,13 +80,6 @@ func checkObjectIDs(ctx context.Context, e *Env) Result {
 	return warn(fmt.Sprintf("%d of the %d learners and contacts of the enabled courses have no Microsoft Object ID, so they are left out of their Teams: %s%s",
 		len(ids), len(total), strings.Join(names, ", "), more),
 		"run 'elentra-teams sync-users' to match them by email; link the ones it cannot match with 'elentra-teams users link PROXY_ID OBJECT_ID' ('elentra-teams users list --unmatched' lists them)")
-}
-
-func fullName(u store.User) string {
-	if n := strings.TrimSpace(u.FirstName + " " + u.LastName); n != "" {
-		return n
-	}
-	return u.Username
 }
 
 func courseName(c elentra.Course) string {

@@ -244,7 +244,7 @@ func checkAdmin(ctx context.Context, e *Env) Result {
 	}
 	u := users[0]
 	e.admin = &u
-	name := strings.TrimSpace(u.FirstName + " " + u.LastName)
+	name := u.FullName()
 	switch {
 	case u.Email == "" && u.ObjectID == "":
 		return fail(fmt.Sprintf("Elentra user %d (%s) has neither an email nor a Microsoft Object ID: authorize cannot tell its account", id, name),

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"golang.org/x/oauth2"
 
@@ -149,5 +148,5 @@ func adminUser(ctx context.Context, st *store.Store, cfg *config.Config) (auth.A
 			Fix: "set it to the proxy id of Elentra's medtech:admin user"}
 	}
 	u := users[0]
-	return auth.Admin{ProxyID: u.ProxyID, Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Email: u.Email, ObjectID: u.ObjectID}, nil
+	return auth.Admin{ProxyID: u.ProxyID, Name: u.FullName(), Email: u.Email, ObjectID: u.ObjectID}, nil
 }

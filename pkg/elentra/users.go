@@ -23,6 +23,18 @@ type User struct {
 	ProfileObjectID string
 }
 
+// FullName is the user's first and last names, "" when Elentra has neither.
+func (u User) FullName() string { return strings.TrimSpace(u.FirstName + " " + u.LastName) }
+
+// Name is what the tool calls the user: the full name, or the username when
+// Elentra has no name.
+func (u User) Name() string {
+	if n := u.FullName(); n != "" {
+		return n
+	}
+	return u.Username
+}
+
 // ObjectIDColumn names a site's own column holding Object IDs by proxy id.
 type ObjectIDColumn struct {
 	Schema, Table, KeyColumn, ValueColumn string

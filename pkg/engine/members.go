@@ -184,7 +184,7 @@ func (ms *memberSync) desired(courseID int) map[string]reconcile.Person {
 			if len(missing) < 20 {
 				name := fmt.Sprintf("user %d", p)
 				if ok {
-					name = fmt.Sprintf("%s (%d)", userName(u), p)
+					name = fmt.Sprintf("%s (%d)", u.Name(), p)
 				}
 				missing = append(missing, name)
 			}
@@ -194,7 +194,7 @@ func (ms *memberSync) desired(courseID int) map[string]reconcile.Person {
 		if oid == ms.organizer {
 			continue // the organiser mailbox is never put in a Team
 		}
-		desired[oid] = reconcile.Person{ProxyID: p, Name: userName(u), Role: roles[p]}
+		desired[oid] = reconcile.Person{ProxyID: p, Name: u.Name(), Role: roles[p]}
 	}
 	if env.FallbackOwnerID != "" && !hasOwner(desired) {
 		desired[strings.ToLower(env.FallbackOwnerID)] = reconcile.Person{Name: "sync.fallback_owner", Role: reconcile.RoleOwner}

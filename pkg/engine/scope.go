@@ -238,11 +238,3 @@ func plainText(s string) string {
 	s = html.UnescapeString(s)
 	return strings.Join(strings.Fields(s), " ")
 }
-
-func userName(u store.User) string {
-	n := strings.TrimSpace(u.FirstName + " " + u.LastName)
-	if n == "" {
-		n = u.Username
-	}
-	return n
-}

@@ -71,11 +71,11 @@ func syncUsers(ctx context.Context, env *Env, r *Report) error {
 		key := MatchKey(u.Email, rules)
 		if ok && rec.MatchKey == key && rec.MatchStatus != "" && rec.MatchStatus != reconcile.MatchMatched {
 			// Tried with this address and rule before: report, don't look up.
-			remembered = append(remembered, reconcile.MatchResult{ProxyID: u.ProxyID, Name: userName(u), Status: rec.MatchStatus,
+			remembered = append(remembered, reconcile.MatchResult{ProxyID: u.ProxyID, Name: u.Name(), Status: rec.MatchStatus,
 				Detail: rememberedDetail(rec.MatchStatus, u.Email, rules)})
 			continue
 		}
-		toMatch = append(toMatch, reconcile.UserToMatch{ProxyID: u.ProxyID, Name: userName(u), Email: u.Email})
+		toMatch = append(toMatch, reconcile.UserToMatch{ProxyID: u.ProxyID, Name: u.Name(), Email: u.Email})
 	}
 
 	ix, lookupFailed, err := directoryFor(ctx, env, toMatch, rules)

@@ -55,7 +55,7 @@ func (s *Store) PlanLink(ctx context.Context, proxyID int, objectID string, forc
 		return nil, &UnknownIDsError{Kind: "user", Problems: []string{fmt.Sprintf("user %d does not exist in Elentra", proxyID)}, Write: true}
 	}
 	u := users[i]
-	res := &LinkResult{ProxyID: proxyID, Name: fullName(u.User), ObjectID: objectID,
+	res := &LinkResult{ProxyID: proxyID, Name: u.Name(), ObjectID: objectID,
 		Previous: strings.ToLower(u.ObjectID), PreviousSource: u.ObjectIDSource, SharedWith: []int{}}
 	res.Change = !(u.ObjectIDSource == SourceManual && strings.EqualFold(u.ObjectID, objectID))
 	holders := holdersOf(users, objectID)
@@ -65,7 +65,7 @@ func (s *Store) PlanLink(ctx context.Context, proxyID int, objectID string, forc
 			continue
 		}
 		res.SharedWith = append(res.SharedWith, h.ProxyID)
-		names = append(names, fmt.Sprintf("user %d (%s, %s, %s)", h.ProxyID, fullName(h.User), h.Email, SourceText(h.ObjectIDSource)))
+		names = append(names, fmt.Sprintf("user %d (%s, %s, %s)", h.ProxyID, h.Name(), h.Email, SourceText(h.ObjectIDSource)))
 	}
 	if len(names) > 0 && !force {
 		return nil, &ObjectIDTakenError{ObjectID: objectID, Holders: names}

@@ -356,7 +356,7 @@ func (s *Store) ListUsers(ctx context.Context, rules SyncRules, opts UserListOpt
 		if opts.Unmatched && u.ObjectID != "" {
 			continue
 		}
-		line := UserLine{ProxyID: u.ProxyID, Name: fullName(u.User), Email: u.Email, ObjectID: strings.ToLower(u.ObjectID), Source: u.ObjectIDSource}
+		line := UserLine{ProxyID: u.ProxyID, Name: u.Name(), Email: u.Email, ObjectID: strings.ToLower(u.ObjectID), Source: u.ObjectIDSource}
 		rec, hasRec := records[u.ProxyID]
 		switch {
 		case u.ObjectIDSource == SourceManual:
@@ -371,11 +371,4 @@ func (s *Store) ListUsers(ctx context.Context, rules SyncRules, opts UserListOpt
 		out = append(out, line)
 	}
 	return out, nil
-}
-
-func fullName(u elentra.User) string {
-	if n := strings.TrimSpace(u.FirstName + " " + u.LastName); n != "" {
-		return n
-	}
-	return u.Username
 }
