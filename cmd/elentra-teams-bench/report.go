@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -34,7 +36,7 @@ func routeCounts(entries []logEntry) []routeCount {
 		}
 	}
 	out := make([]routeCount, 0, len(by))
-	for _, k := range sortedKeys(by) {
+	for _, k := range slices.Sorted(maps.Keys(by)) {
 		out = append(out, *by[k])
 	}
 	return out

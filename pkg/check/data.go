@@ -64,11 +64,7 @@ func checkObjectIDs(ctx context.Context, e *Env) Result {
 	if len(missing) == 0 {
 		return pass("every one of the %d learners and contacts of the enabled courses has a Microsoft Object ID", len(total))
 	}
-	ids := make([]int, 0, len(missing))
-	for p := range missing {
-		ids = append(ids, p)
-	}
-	sort.Ints(ids)
+	ids := elentra.SortedIDs(missing)
 	var names []string
 	for _, p := range ids[:min(len(ids), namesShown)] {
 		names = append(names, fmt.Sprintf("%s (%d)", a.Users[p].Name(), p))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/elentra-teams/elentra-teams/pkg/config"
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/engine"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 	"github.com/elentra-teams/elentra-teams/pkg/store"
@@ -119,11 +120,7 @@ func ReadStatus(ctx context.Context, st *store.Store, cfg *config.Config, now ti
 			ids[id] = true
 		}
 	}
-	sorted := make([]int, 0, len(ids))
-	for id := range ids {
-		sorted = append(sorted, id)
-	}
-	sort.Ints(sorted)
+	sorted := elentra.SortedIDs(ids)
 	managed, err := st.ManagedMembers(ctx, sorted)
 	if err != nil {
 		return nil, err

@@ -68,7 +68,7 @@ type courseRow struct {
 // One query (per MaxInList ids in f.IDs): periods are joined, not looked up
 // per course.
 func (db *DB) Courses(ctx context.Context, f CourseFilter, now time.Time) ([]Course, error) {
-	ids := uniqueIDs(f.IDs)
+	ids := UniqueIDs(f.IDs)
 	if len(f.IDs) > 0 && len(ids) == 0 {
 		return nil, nil
 	}
@@ -181,7 +181,7 @@ type Contact struct {
 // as an owner too). One query per MaxInList courses.
 func (db *DB) Contacts(ctx context.Context, courseIDs []int) ([]Contact, error) {
 	var out []Contact
-	for _, chunk := range chunks(uniqueIDs(courseIDs)) {
+	for _, chunk := range chunks(UniqueIDs(courseIDs)) {
 		q := `SELECT cc.course_id, cc.proxy_id, cc.contact_type, cc.contact_order
 			FROM ` + db.Table("course_contacts") + ` cc
 			WHERE cc.course_id IN (?) AND cc.proxy_id > 0

@@ -22,7 +22,7 @@ func (db *DB) DanglingAudiences(ctx context.Context, courseIDs []int) ([]Danglin
 		LEFT JOIN `+db.Table("groups")+` g ON ca.audience_type = 'group_id' AND g.group_id = ca.audience_value
 		WHERE ca.course_id IN (?) AND ca.audience_active = 1
 			AND ((ca.audience_type = 'proxy_id' AND u.id IS NULL) OR (ca.audience_type = 'group_id' AND g.group_id IS NULL))
-		ORDER BY ca.course_id, ca.audience_type, ca.audience_value`, uniqueIDs(courseIDs))
+		ORDER BY ca.course_id, ca.audience_type, ca.audience_value`, UniqueIDs(courseIDs))
 	if err != nil {
 		return nil, fmt.Errorf("read audience rows of deleted users and groups: %w", err)
 	}

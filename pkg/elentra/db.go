@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -156,17 +157,28 @@ func chunks(ids []int) [][]int {
 	return out
 }
 
-// uniqueIDs returns ids without duplicates and without values < 1, in their
-// first order: Elentra ids start at 1 and 0 means "none".
-func uniqueIDs(ids []int) []int {
-	seen := make(map[int]bool, len(ids))
+// UniqueIDs returns ids in ascending order, each once, without values < 1:
+// Elentra's ids start at 1 and 0 means "none". It is never nil.
+func UniqueIDs(ids []int) []int {
 	out := make([]int, 0, len(ids))
 	for _, id := range ids {
-		if id > 0 && !seen[id] {
-			seen[id] = true
+		if id > 0 {
 			out = append(out, id)
 		}
 	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// SortedIDs returns the ids of a set in ascending order. It is never nil:
+// an empty set is an empty list, which the reads take for "none", where
+// some take nil for "all".
+func SortedIDs[V any](set map[int]V) []int {
+	out := make([]int, 0, len(set))
+	for id := range set {
+		out = append(out, id)
+	}
+	slices.Sort(out)
 	return out
 }
 

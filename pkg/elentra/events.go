@@ -60,7 +60,7 @@ type eventRow struct {
 // Events returns the events f selects, ordered by start then id. One query,
 // or one per MaxInList ids of each list when they are longer.
 func (db *DB) Events(ctx context.Context, f EventFilter) ([]Event, error) {
-	courseIDs, eventIDs := uniqueIDs(f.CourseIDs), uniqueIDs(f.EventIDs)
+	courseIDs, eventIDs := UniqueIDs(f.CourseIDs), UniqueIDs(f.EventIDs)
 	if (len(f.CourseIDs) > 0 || len(f.EventIDs) > 0) && len(courseIDs) == 0 && len(eventIDs) == 0 {
 		return nil, nil
 	}
@@ -163,7 +163,7 @@ type EventAudience struct {
 // type and value. One query per MaxInList events.
 func (db *DB) EventAudiences(ctx context.Context, eventIDs []int) ([]EventAudience, error) {
 	out, err := SelectIn[EventAudience](ctx, db, `SELECT event_id, audience_type, audience_value
-		FROM `+db.Table("event_audience")+` WHERE event_id IN (?)`, uniqueIDs(eventIDs))
+		FROM `+db.Table("event_audience")+` WHERE event_id IN (?)`, UniqueIDs(eventIDs))
 	if err != nil {
 		return nil, fmt.Errorf("read event audiences: %w", err)
 	}
@@ -210,9 +210,7 @@ func (db *DB) CourseGroupMembers(ctx context.Context, cgroupIDs []int, now time.
 // groupMembers runs query, whose IN list of group ids comes last after the
 // arguments before, and orders its rows.
 func (db *DB) groupMembers(ctx context.Context, ids []int, query string, before ...any) ([]GroupMember, error) {
-	ids = uniqueIDs(ids)
-	sort.Ints(ids)
-	out, err := SelectIn[GroupMember](ctx, db, query, ids, before...)
+	out, err := SelectIn[GroupMember](ctx, db, query, UniqueIDs(ids), before...)
 	if err != nil {
 		return nil, fmt.Errorf("read group members: %w", err)
 	}
@@ -237,7 +235,7 @@ type EventContact struct {
 // and user. One query per MaxInList events.
 func (db *DB) EventContacts(ctx context.Context, eventIDs []int) ([]EventContact, error) {
 	out, err := SelectIn[EventContact](ctx, db, `SELECT event_id, proxy_id, contact_role, contact_order
-		FROM `+db.Table("event_contacts")+` WHERE event_id IN (?) AND proxy_id > 0`, uniqueIDs(eventIDs))
+		FROM `+db.Table("event_contacts")+` WHERE event_id IN (?) AND proxy_id > 0`, UniqueIDs(eventIDs))
 	if err != nil {
 		return nil, fmt.Errorf("read event contacts: %w", err)
 	}

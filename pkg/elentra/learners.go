@@ -54,7 +54,7 @@ func cohortMemberArgs(t int64) []any { return []any{t, t, t, t} }
 func (db *DB) Learners(ctx context.Context, courseIDs []int, appID int, now time.Time) (map[int][]int, error) {
 	t := now.Unix()
 	out := map[int][]int{}
-	ids := uniqueIDs(courseIDs)
+	ids := UniqueIDs(courseIDs)
 	if len(ids) == 0 {
 		return out, nil
 	}

@@ -89,7 +89,7 @@ func (db *DB) EventLinksOfEvents(ctx context.Context, eventIDs []int) ([]EventLi
 
 func (db *DB) readLinks(ctx context.Context, where string, ids []int) ([]EventLink, error) {
 	byID := map[int]EventLink{}
-	for _, chunk := range chunks(uniqueIDs(ids)) {
+	for _, chunk := range chunks(UniqueIDs(ids)) {
 		q, args, err := In(db.linkQuery(where), chunk)
 		if err != nil {
 			return nil, err

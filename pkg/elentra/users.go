@@ -113,7 +113,7 @@ func (db *DB) UsersWithAnnex(ctx context.Context, proxyIDs []int, annex UserAnne
 	}
 	byID := map[int]User{}
 	annexes := map[int][]string{}
-	for _, chunk := range chunks(uniqueIDs(proxyIDs)) {
+	for _, chunk := range chunks(UniqueIDs(proxyIDs)) {
 		q, args, err := In(`SELECT u.id, u.username, u.firstname, u.lastname, u.email, u.organisation_id,
 				`+profileSelect+`, `+annexSelect+`
 			FROM `+db.AuthTable("user_data")+` u`+annexJoin+profileJoin+`

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -663,15 +662,6 @@ func (env *Env) release(r *Report, step string, held []reconcile.Held) []reconci
 	}
 	r.note(reconcile.Finding{Kind: reconcile.FindingGuardConfirmed, Severity: reconcile.Note,
 		Message: fmt.Sprintf("%d changes the guards held back were confirmed at the terminal (--force) and applied", n)})
-	return out
-}
-
-func sortedInts(m map[int]bool) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Ints(out)
 	return out
 }
 

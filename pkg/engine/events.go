@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"text/template"
 	"time"
 
@@ -141,11 +140,7 @@ func (run *eventsRun) plannerInput(ctx context.Context) (reconcile.EventsInput, 
 			in.LiveTotal++
 		}
 	}
-	ids := make([]int, 0, len(run.wants))
-	for id := range run.wants {
-		ids = append(ids, id)
-	}
-	sort.Ints(ids)
+	ids := elentra.SortedIDs(run.wants)
 	for _, id := range ids {
 		in.Events = append(in.Events, run.wants[id])
 		if rec, ok := run.records[id]; ok {

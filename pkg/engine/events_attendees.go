@@ -90,7 +90,7 @@ func (run *eventsRun) invitedUsers(ctx context.Context, people map[int][]int) (m
 	if len(all) == 0 {
 		return users, nil
 	}
-	us, err := run.env.Store.Users(ctx, sortedInts(all))
+	us, err := run.env.Store.Users(ctx, elentra.SortedIDs(all))
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (run *eventsRun) addAudience(ctx context.Context, ids []int, people map[int
 	}
 	members := map[string]map[int][]int{}
 	if courses := namedIDs[elentra.AudienceCourseID]; len(courses) > 0 {
-		if members[elentra.AudienceCourseID], err = env.DB.Learners(ctx, sortedInts(courses), env.Config.Elentra.AppID, run.now); err != nil {
+		if members[elentra.AudienceCourseID], err = env.DB.Learners(ctx, elentra.SortedIDs(courses), env.Config.Elentra.AppID, run.now); err != nil {
 			return err
 		}
 	}
@@ -163,14 +163,14 @@ func (run *eventsRun) addAudience(ctx context.Context, ids []int, people map[int
 		return out
 	}
 	if cohorts := namedIDs[elentra.AudienceCohort]; len(cohorts) > 0 {
-		ms, err := env.DB.CohortMembers(ctx, sortedInts(cohorts), run.now)
+		ms, err := env.DB.CohortMembers(ctx, elentra.SortedIDs(cohorts), run.now)
 		if err != nil {
 			return err
 		}
 		members[elentra.AudienceCohort] = byGroup(ms)
 	}
 	if groups := namedIDs[elentra.AudienceGroupID]; len(groups) > 0 {
-		ms, err := env.DB.CourseGroupMembers(ctx, sortedInts(groups), run.now)
+		ms, err := env.DB.CourseGroupMembers(ctx, elentra.SortedIDs(groups), run.now)
 		if err != nil {
 			return err
 		}

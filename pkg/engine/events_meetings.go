@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/elentra-teams/elentra-teams/internal/text"
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
 )
@@ -32,7 +33,7 @@ func (run *eventsRun) findMeetings(ctx context.Context) (map[int]reconcile.Meeti
 		return nil, fmt.Errorf("list the meetings of the mailbox: %w", err)
 	}
 	byEvent := run.meetingsByEvent(listed)
-	for _, id := range sortedKeysInt(run.wants) {
+	for _, id := range elentra.SortedIDs(run.wants) {
 		if found := byEvent[id]; len(found) > 0 {
 			out[id] = run.pickMeeting(id, found)
 			continue

@@ -89,7 +89,7 @@ func (run *eventsRun) readHorizonEvents(ctx context.Context) error {
 		}
 	}
 	if len(courseSet) > 0 {
-		evs, err := run.env.DB.Events(ctx, elentra.EventFilter{CourseIDs: sortedInts(courseSet), From: run.now, To: horizonEnd})
+		evs, err := run.env.DB.Events(ctx, elentra.EventFilter{CourseIDs: elentra.SortedIDs(courseSet), From: run.now, To: horizonEnd})
 		if err != nil {
 			return err
 		}
@@ -112,7 +112,7 @@ func (run *eventsRun) readParentEvents(ctx context.Context) error {
 	if len(parents) == 0 {
 		return nil
 	}
-	evs, err := run.env.DB.Events(ctx, elentra.EventFilter{EventIDs: sortedInts(parents)})
+	evs, err := run.env.DB.Events(ctx, elentra.EventFilter{EventIDs: elentra.SortedIDs(parents)})
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (run *eventsRun) readMissingCourses(ctx context.Context) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	cs, err := run.env.DB.Courses(ctx, elentra.CourseFilter{IDs: sortedInts(missing)}, run.now)
+	cs, err := run.env.DB.Courses(ctx, elentra.CourseFilter{IDs: elentra.SortedIDs(missing)}, run.now)
 	if err != nil {
 		return err
 	}

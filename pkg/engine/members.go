@@ -177,7 +177,7 @@ func (ms *memberSync) desired(courseID int) map[string]reconcile.Person {
 	var missing []string
 	missingCount := 0
 	roles := ms.sc.roles(env, courseID)
-	for _, p := range sortedKeysInt(roles) {
+	for _, p := range elentra.SortedIDs(roles) {
 		u, ok := ms.sc.Users[p]
 		if !ok || u.ObjectID == "" {
 			missingCount++
@@ -329,7 +329,7 @@ func (ms *memberSync) removeAll(ctx context.Context) error {
 	for _, a := range actions {
 		teams[a.CourseID] = true
 	}
-	return ms.apply(ctx, sortedInts(teams), actions, func() {})
+	return ms.apply(ctx, elentra.SortedIDs(teams), actions, func() {})
 }
 
 // noteDangling reports audience rows that name deleted users or groups: the
@@ -343,20 +343,11 @@ func noteDangling(r *Report, sc *scope, rows []elentra.DanglingAudience) {
 		}
 		byCourse[d.CourseID] = append(byCourse[d.CourseID], fmt.Sprintf("%s %d", what, d.Value))
 	}
-	for _, id := range sortedKeysInt(byCourse) {
+	for _, id := range elentra.SortedIDs(byCourse) {
 		r.note(reconcile.Finding{Kind: reconcile.FindingAudienceDeleted, Severity: reconcile.Warning, CourseID: id, Name: sc.Courses[id].Code,
 			Message: fmt.Sprintf("the course's audience names %s, which no longer exist in Elentra: nobody is added for them", strings.Join(byCourse[id], ", ")),
 			Fix:     "update the course's audience in Elentra (Admin › Manage Courses › Enrolment)"})
 	}
-}
-
-func sortedKeysInt[V any](m map[int]V) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Ints(out)
-	return out
 }
 
 func hasOwner(desired map[string]reconcile.Person) bool {

@@ -81,7 +81,7 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 	}
 	var recIDs []int
 	if only != nil {
-		recIDs = sortedInts(only)
+		recIDs = elentra.SortedIDs(only)
 	}
 	recs, err := env.Store.TeamRecords(ctx, recIDs)
 	if err != nil {
@@ -99,7 +99,7 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 		}
 	}
 	if len(want) > 0 {
-		cs, err := env.DB.Courses(ctx, elentra.CourseFilter{IDs: sortedInts(want)}, now)
+		cs, err := env.DB.Courses(ctx, elentra.CourseFilter{IDs: elentra.SortedIDs(want)}, now)
 		if err != nil {
 			return nil, err
 		}
@@ -107,11 +107,7 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 			sc.Courses[c.ID] = c
 		}
 	}
-	ids := make([]int, 0, len(sc.Courses))
-	for id := range sc.Courses {
-		ids = append(ids, id)
-	}
-	sort.Ints(ids)
+	ids := elentra.SortedIDs(sc.Courses)
 	if needs&(needOwners|needMembers) != 0 && len(ids) > 0 {
 		if sc.Contacts, err = env.DB.Contacts(ctx, ids); err != nil {
 			return nil, err
@@ -133,7 +129,7 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 	}
 	sc.Users = map[int]store.User{}
 	if len(people) > 0 {
-		us, err := env.Store.Users(ctx, sortedInts(people))
+		us, err := env.Store.Users(ctx, elentra.SortedIDs(people))
 		if err != nil {
 			return nil, err
 		}

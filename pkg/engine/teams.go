@@ -33,13 +33,13 @@ func teamsInput(env *Env, sc *scope, n *names) (reconcile.TeamsInput, []reconcil
 		}
 	}
 	codes := map[string][]int{}
-	for _, id := range sortedInts(ids) {
+	for _, id := range elentra.SortedIDs(ids) {
 		if c, ok := sc.Courses[id]; ok && strings.TrimSpace(c.Code) != "" {
 			k := strings.ToLower(strings.TrimSpace(c.Code))
 			codes[k] = append(codes[k], id)
 		}
 	}
-	for _, id := range sortedInts(ids) {
+	for _, id := range elentra.SortedIDs(ids) {
 		c, exists := sc.Courses[id]
 		course := reconcile.Course{CourseID: id, Exists: exists, Enabled: sc.Enabled[id]}
 		if exists {

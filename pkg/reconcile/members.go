@@ -2,7 +2,8 @@ package reconcile
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/elentra-teams/elentra-teams/internal/text"
@@ -107,7 +108,7 @@ func planTeamMembers(p *Plan, in MembersInput, t TeamMembers, protected map[stri
 	}
 
 	var adds []MemberAdd
-	for _, id := range sortedKeys(t.Desired) {
+	for _, id := range slices.Sorted(maps.Keys(t.Desired)) {
 		d := t.Desired[id]
 		m, present := actual[id]
 		switch {
@@ -181,13 +182,4 @@ func hasCourseOwner(t TeamMembers, actual map[string]Member, admin string) bool 
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

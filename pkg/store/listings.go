@@ -202,7 +202,7 @@ func (s *Store) ListEvents(ctx context.Context, rules SyncRules, opts EventListO
 	}
 	if len(opts.CourseIDs) > 0 {
 		var problems []string
-		for _, id := range uniqueSorted(opts.CourseIDs) {
+		for _, id := range elentra.UniqueIDs(opts.CourseIDs) {
 			if _, ok := byID[id]; !ok {
 				problems = append(problems, fmt.Sprintf("course %d is not a course of organisation %d", id, rules.OrganisationID))
 			}
@@ -210,7 +210,9 @@ func (s *Store) ListEvents(ctx context.Context, rules SyncRules, opts EventListO
 		if len(problems) > 0 {
 			return nil, &UnknownIDsError{Kind: "course", Problems: problems}
 		}
-		f.CourseIDs = uniqueSorted(opts.CourseIDs)
+		// As given: Events reads each id once, and none for a list of no
+		// ids (not every event).
+		f.CourseIDs = opts.CourseIDs
 	} else {
 		for id, on := range courseOn {
 			if on {
@@ -227,8 +229,7 @@ func (s *Store) ListEvents(ctx context.Context, rules SyncRules, opts EventListO
 			// An empty filter would select every event.
 			return []EventLine{}, nil
 		}
-		sort.Ints(f.CourseIDs)
-		f.EventIDs = uniqueSorted(f.EventIDs)
+		f.CourseIDs, f.EventIDs = elentra.UniqueIDs(f.CourseIDs), elentra.UniqueIDs(f.EventIDs)
 	}
 	events, err := s.db.Events(ctx, f)
 	if err != nil {
@@ -307,10 +308,7 @@ func (s *Store) ListUsers(ctx context.Context, rules SyncRules, opts UserListOpt
 		if err != nil {
 			return nil, err
 		}
-		for id := range enabled {
-			courseIDs = append(courseIDs, id)
-		}
-		sort.Ints(courseIDs)
+		courseIDs = elentra.SortedIDs(enabled)
 	}
 	out := []UserLine{}
 	if len(courseIDs) == 0 {
@@ -339,11 +337,7 @@ func (s *Store) ListUsers(ctx context.Context, rules SyncRules, opts UserListOpt
 			people[c.ProxyID] = true
 		}
 	}
-	ids := make([]int, 0, len(people))
-	for id := range people {
-		ids = append(ids, id)
-	}
-	sort.Ints(ids)
+	ids := elentra.SortedIDs(people)
 	users, err := s.Users(ctx, ids)
 	if err != nil {
 		return nil, err

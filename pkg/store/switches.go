@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -164,11 +163,11 @@ func (p *SwitchPlan) Changes() int {
 // *UnknownIDsError naming all such ids, except that a course the tool
 // already has a row for (one deleted in Elentra) can still be switched off.
 func (s *Store) PlanCourseSwitch(ctx context.Context, rules SyncRules, ids []int, on bool, now time.Time) (*SwitchPlan, error) {
-	ids = uniqueSorted(ids)
 	courses, err := s.db.Courses(ctx, elentra.CourseFilter{IDs: ids}, now)
 	if err != nil {
 		return nil, err
 	}
+	ids = elentra.UniqueIDs(ids)
 	byID := map[int]elentra.Course{}
 	for _, c := range courses {
 		byID[c.ID] = c
@@ -235,11 +234,11 @@ func (s *Store) PlanCourseSwitch(ctx context.Context, rules SyncRules, ids []int
 // PlanEventSwitch is PlanCourseSwitch for learning events: an id must be an
 // event of a course of the organisation, or, to switch it off, have a row.
 func (s *Store) PlanEventSwitch(ctx context.Context, rules SyncRules, ids []int, on bool, now time.Time) (*SwitchPlan, error) {
-	ids = uniqueSorted(ids)
 	events, err := s.db.Events(ctx, elentra.EventFilter{EventIDs: ids})
 	if err != nil {
 		return nil, err
 	}
+	ids = elentra.UniqueIDs(ids)
 	byID := map[int]elentra.Event{}
 	var courseIDs []int
 	for _, e := range events {
@@ -416,19 +415,6 @@ func (s *Store) cancelledBySwitchOff(ctx context.Context, rules SyncRules, kind 
 		}
 	}
 	return out, nil
-}
-
-func uniqueSorted(ids []int) []int {
-	seen := map[int]bool{}
-	out := make([]int, 0, len(ids))
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	sort.Ints(out)
-	return out
 }
 
 func courseLabel(id int, c elentra.Course, exists bool) string {
