@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -113,7 +114,7 @@ func (db *DB) Courses(ctx context.Context, f CourseFilter, now time.Time) ([]Cou
 			return nil, err
 		}
 	} else {
-		for _, c := range chunks(ids) {
+		for c := range slices.Chunk(ids, MaxInList) {
 			if err := run(c); err != nil {
 				return nil, err
 			}
@@ -181,7 +182,7 @@ type Contact struct {
 // as an owner too). One query per MaxInList courses.
 func (db *DB) Contacts(ctx context.Context, courseIDs []int) ([]Contact, error) {
 	var out []Contact
-	for _, chunk := range chunks(UniqueIDs(courseIDs)) {
+	for chunk := range slices.Chunk(UniqueIDs(courseIDs), MaxInList) {
 		q := `SELECT cc.course_id, cc.proxy_id, cc.contact_type, cc.contact_order
 			FROM ` + db.Table("course_contacts") + ` cc
 			WHERE cc.course_id IN (?) AND cc.proxy_id > 0

@@ -144,19 +144,6 @@ func In(query string, args ...any) (string, []any, error) {
 	return sqlx.In(query, args...)
 }
 
-// chunks cuts ids into slices of at most MaxInList.
-func chunks(ids []int) [][]int {
-	var out [][]int
-	for len(ids) > MaxInList {
-		out = append(out, ids[:MaxInList])
-		ids = ids[MaxInList:]
-	}
-	if len(ids) > 0 {
-		out = append(out, ids)
-	}
-	return out
-}
-
 // UniqueIDs returns ids in ascending order, each once, without values < 1:
 // Elentra's ids start at 1 and 0 means "none". It is never nil.
 func UniqueIDs(ids []int) []int {
@@ -237,9 +224,8 @@ func isNoSuchDatabase(err error) bool {
 // are the arguments that come ahead of the list.
 func SelectIn[T any, ID int | string](ctx context.Context, db *DB, query string, ids []ID, before ...any) ([]T, error) {
 	var out []T
-	for len(ids) > 0 {
-		n := min(len(ids), MaxInList)
-		q, args, err := In(query, append(append([]any(nil), before...), ids[:n])...)
+	for list := range slices.Chunk(ids, MaxInList) {
+		q, args, err := In(query, append(append([]any(nil), before...), list)...)
 		if err != nil {
 			return nil, err
 		}
@@ -248,7 +234,6 @@ func SelectIn[T any, ID int | string](ctx context.Context, db *DB, query string,
 			return nil, err
 		}
 		out = append(out, part...)
-		ids = ids[n:]
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -112,12 +113,12 @@ func (db *DB) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 			return nil, err
 		}
 	} else {
-		for _, c := range chunks(courseIDs) {
+		for c := range slices.Chunk(courseIDs, MaxInList) {
 			if err := run(c, nil); err != nil {
 				return nil, err
 			}
 		}
-		for _, c := range chunks(eventIDs) {
+		for c := range slices.Chunk(eventIDs, MaxInList) {
 			if err := run(nil, c); err != nil {
 				return nil, err
 			}

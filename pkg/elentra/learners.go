@@ -62,7 +62,7 @@ func (db *DB) Learners(ctx context.Context, courseIDs []int, appID int, now time
 	if err != nil {
 		return nil, err
 	}
-	for _, chunk := range chunks(ids) {
+	for chunk := range slices.Chunk(ids, MaxInList) {
 		// The clauses of the audience row, its period and enrolment window,
 		// shared by both paths.
 		audience := `ca.course_id IN (?) AND ca.audience_active = 1

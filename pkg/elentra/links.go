@@ -88,30 +88,24 @@ func (db *DB) EventLinksOfEvents(ctx context.Context, eventIDs []int) ([]EventLi
 }
 
 func (db *DB) readLinks(ctx context.Context, where string, ids []int) ([]EventLink, error) {
+	rows, err := SelectIn[linkRow](ctx, db, db.linkQuery(where), UniqueIDs(ids))
+	if err != nil {
+		return nil, fmt.Errorf("read event links: %w", err)
+	}
 	byID := map[int]EventLink{}
-	for _, chunk := range chunks(UniqueIDs(ids)) {
-		q, args, err := In(db.linkQuery(where), chunk)
-		if err != nil {
-			return nil, err
+	for _, r := range rows {
+		// Several entities for one link (someone re-added it by hand): the
+		// lowest entity id stands for all, as UpdateEventLink writes them
+		// all.
+		if prev, ok := byID[r.ID]; ok && prev.EntityID != 0 && (!r.EntityID.Valid || int(r.EntityID.Int64) > prev.EntityID) {
+			continue
 		}
-		var rows []linkRow
-		if err := db.Select(ctx, &rows, q, args...); err != nil {
-			return nil, fmt.Errorf("read event links: %w", err)
-		}
-		for _, r := range rows {
-			// Several entities for one link (someone re-added it by hand):
-			// the lowest entity id stands for all, as UpdateEventLink writes
-			// them all.
-			if prev, ok := byID[r.ID]; ok && prev.EntityID != 0 && (!r.EntityID.Valid || int(r.EntityID.Int64) > prev.EntityID) {
-				continue
-			}
-			byID[r.ID] = EventLink{
-				ID: r.ID, EventID: r.EventID, Title: r.Title, URL: r.URL, Notes: r.Notes,
-				ReleaseDate: epoch(r.ReleaseDate), ReleaseUntil: epoch(r.ReleaseUntil),
-				UpdatedDate: epoch(r.UpdatedDate), UpdatedBy: r.UpdatedBy,
-				EntityID: int(r.EntityID.Int64), EntityActive: r.EntityActive.Int64 == 1,
-				EntityReleaseDate: epoch(r.EntityReleaseDate.Int64), EntityReleaseUntil: epoch(r.EntityReleaseUntil.Int64),
-			}
+		byID[r.ID] = EventLink{
+			ID: r.ID, EventID: r.EventID, Title: r.Title, URL: r.URL, Notes: r.Notes,
+			ReleaseDate: epoch(r.ReleaseDate), ReleaseUntil: epoch(r.ReleaseUntil),
+			UpdatedDate: epoch(r.UpdatedDate), UpdatedBy: r.UpdatedBy,
+			EntityID: int(r.EntityID.Int64), EntityActive: r.EntityActive.Int64 == 1,
+			EntityReleaseDate: epoch(r.EntityReleaseDate.Int64), EntityReleaseUntil: epoch(r.EntityReleaseUntil.Int64),
 		}
 	}
 	out := make([]EventLink, 0, len(byID))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -113,7 +114,7 @@ func (db *DB) UsersWithAnnex(ctx context.Context, proxyIDs []int, annex UserAnne
 	}
 	byID := map[int]User{}
 	annexes := map[int][]string{}
-	for _, chunk := range chunks(UniqueIDs(proxyIDs)) {
+	for chunk := range slices.Chunk(UniqueIDs(proxyIDs), MaxInList) {
 		q, args, err := In(`SELECT u.id, u.username, u.firstname, u.lastname, u.email, u.organisation_id,
 				`+profileSelect+`, `+annexSelect+`
 			FROM `+db.AuthTable("user_data")+` u`+annexJoin+profileJoin+`

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,20 +96,9 @@ func (s *Store) EventRecords(ctx context.Context, eventIDs []int) (map[int]Event
 			return nil, fmt.Errorf("read event records: %w", err)
 		}
 	} else {
-		ids := append([]int(nil), eventIDs...)
-		sort.Ints(ids)
-		for len(ids) > 0 {
-			n := min(len(ids), elentra.MaxInList)
-			q, args, err := elentra.In(base+` WHERE event_id IN (?)`, ids[:n])
-			if err != nil {
-				return nil, err
-			}
-			ids = ids[n:]
-			var chunk []eventRecordRow
-			if err := s.db.Select(ctx, &chunk, q, args...); err != nil {
-				return nil, fmt.Errorf("read event records: %w", err)
-			}
-			rows = append(rows, chunk...)
+		var err error
+		if rows, err = elentra.SelectIn[eventRecordRow](ctx, s.db, base+` WHERE event_id IN (?)`, slices.Sorted(slices.Values(eventIDs))); err != nil {
+			return nil, fmt.Errorf("read event records: %w", err)
 		}
 	}
 	out := make(map[int]EventRecord, len(rows))
@@ -161,13 +150,12 @@ type EventIntent struct {
 // meeting.
 func (s *Store) RecordEventIntents(ctx context.Context, intents []EventIntent, now time.Time) error {
 	now = now.UTC().Truncate(time.Second)
-	for len(intents) > 0 {
-		n := min(len(intents), 1000)
+	for part := range slices.Chunk(intents, 1000) {
 		var b strings.Builder
-		args := make([]any, 0, n*12)
+		args := make([]any, 0, len(part)*12)
 		b.WriteString(`INSERT INTO ` + s.db.Table(EventsTable) + ` (event_id, course_id, start, finish, mailbox, generation,
 			transaction_id, sent_hashes, content_hash, state, intent_at, installation_id, created_at, updated_at) VALUES `)
-		for i, in := range intents[:n] {
+		for i, in := range part {
 			if i > 0 {
 				b.WriteByte(',')
 			}
@@ -183,7 +171,6 @@ func (s *Store) RecordEventIntents(ctx context.Context, intents []EventIntent, n
 		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("record the intent to create meetings: %w", err)
 		}
-		intents = intents[n:]
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -443,8 +444,7 @@ func NewInstallation(ctx context.Context, db *elentra.DB, now time.Time, force, 
 		if dryRun || len(aside) == 0 {
 			continue
 		}
-		for start := 0; start < len(aside); start += 500 {
-			part := aside[start:min(start+500, len(aside))]
+		for part := range slices.Chunk(aside, 500) {
 			var b strings.Builder
 			args := make([]any, 0, 8*len(part))
 			b.WriteString(`INSERT INTO ` + db.Table(SetAsideTable) + ` (installation_id, kind, course_id, event_id, object_id, graph_id, record, set_aside_at) VALUES `)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -336,12 +337,11 @@ func (s *Store) ApplySwitch(ctx context.Context, plan *SwitchPlan, now time.Time
 		}
 	}
 	now = now.UTC().Truncate(time.Second)
-	for len(ids) > 0 {
-		n := min(len(ids), elentra.MaxInList)
+	for part := range slices.Chunk(ids, elentra.MaxInList) {
 		var b strings.Builder
-		args := make([]any, 0, n*5)
+		args := make([]any, 0, len(part)*5)
 		b.WriteString(`INSERT INTO ` + s.db.Table(table) + ` (` + key + `, enabled, switched_at, created_at, updated_at) VALUES `)
-		for i, id := range ids[:n] {
+		for i, id := range part {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -352,7 +352,6 @@ func (s *Store) ApplySwitch(ctx context.Context, plan *SwitchPlan, now time.Time
 		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("switch %ss: %w", plan.Kind, err)
 		}
-		ids = ids[n:]
 	}
 	return nil
 }

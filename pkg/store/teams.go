@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,12 +91,11 @@ type TeamIntent struct {
 // per 1,000 courses. A course that already has a group keeps its state.
 func (s *Store) RecordTeamIntents(ctx context.Context, intents []TeamIntent, now time.Time) error {
 	now = now.UTC().Truncate(time.Second)
-	for len(intents) > 0 {
-		n := min(len(intents), 1000)
+	for part := range slices.Chunk(intents, 1000) {
 		var b strings.Builder
-		args := make([]any, 0, n*5)
+		args := make([]any, 0, len(part)*5)
 		b.WriteString(`INSERT INTO ` + s.db.Table(CoursesTable) + ` (course_id, mail_nickname, state, intent_at, installation_id, created_at, updated_at) VALUES `)
-		for i, in := range intents[:n] {
+		for i, in := range part {
 			if i > 0 {
 				b.WriteByte(',')
 			}
@@ -111,7 +111,6 @@ func (s *Store) RecordTeamIntents(ctx context.Context, intents []TeamIntent, now
 		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("record the intent to create groups: %w", err)
 		}
-		intents = intents[n:]
 	}
 	return nil
 }
@@ -217,9 +216,9 @@ type MemberRecord struct {
 // thousands. One query per elentra.MaxInList courses.
 func (s *Store) ManagedMembers(ctx context.Context, courseIDs []int) (map[int]map[string]string, error) {
 	out := map[int]map[string]string{}
-	for start := 0; start < len(courseIDs); start += elentra.MaxInList {
+	for list := range slices.Chunk(courseIDs, elentra.MaxInList) {
 		q, args, err := elentra.In(`SELECT course_id, object_id, role FROM `+s.db.Table(MembershipsTable)+
-			` WHERE added_by_tool = 1 AND course_id IN (?)`, courseIDs[start:min(start+elentra.MaxInList, len(courseIDs))])
+			` WHERE added_by_tool = 1 AND course_id IN (?)`, list)
 		if err != nil {
 			return nil, err
 		}
@@ -261,12 +260,11 @@ func (s *Store) scanManaged(ctx context.Context, q string, args []any, out map[i
 // RecordMembers stores memberships the tool added, one statement per 1,000.
 func (s *Store) RecordMembers(ctx context.Context, recs []MemberRecord, now time.Time) error {
 	now = now.UTC().Truncate(time.Second)
-	for len(recs) > 0 {
-		n := min(len(recs), 1000)
+	for part := range slices.Chunk(recs, 1000) {
 		var b strings.Builder
-		args := make([]any, 0, n*6)
+		args := make([]any, 0, len(part)*6)
 		b.WriteString(`INSERT INTO ` + s.db.Table(MembershipsTable) + ` (course_id, object_id, proxy_id, role, added_by_tool, installation_id, added_at, updated_at) VALUES `)
-		for i, r := range recs[:n] {
+		for i, r := range part {
 			if i > 0 {
 				b.WriteByte(',')
 			}
@@ -278,7 +276,6 @@ func (s *Store) RecordMembers(ctx context.Context, recs []MemberRecord, now time
 		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("record memberships: %w", err)
 		}
-		recs = recs[n:]
 	}
 	return nil
 }
@@ -286,12 +283,11 @@ func (s *Store) RecordMembers(ctx context.Context, recs []MemberRecord, now time
 // ForgetMembers deletes the records of memberships of any courses (removed
 // from their Teams, or never added), in one statement per 500.
 func (s *Store) ForgetMembers(ctx context.Context, recs []MemberRecord) error {
-	for len(recs) > 0 {
-		n := min(len(recs), 500)
+	for part := range slices.Chunk(recs, 500) {
 		var b strings.Builder
-		args := make([]any, 0, 2*n)
+		args := make([]any, 0, 2*len(part))
 		b.WriteString(`DELETE FROM ` + s.db.Table(MembershipsTable) + ` WHERE `)
-		for i, r := range recs[:n] {
+		for i, r := range part {
 			if i > 0 {
 				b.WriteString(" OR ")
 			}
@@ -301,7 +297,6 @@ func (s *Store) ForgetMembers(ctx context.Context, recs []MemberRecord) error {
 		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("forget removed memberships: %w", err)
 		}
-		recs = recs[n:]
 	}
 	return nil
 }

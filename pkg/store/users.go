@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,13 +114,12 @@ func (s *Store) UserRecords(ctx context.Context, proxyIDs []int) (map[int]UserRe
 // (sync-users stores every match outcome of a run this way).
 func (s *Store) PutUsers(ctx context.Context, recs []UserRecord, now time.Time) error {
 	now = now.UTC().Truncate(time.Second)
-	for len(recs) > 0 {
-		n := min(len(recs), 1000)
+	for part := range slices.Chunk(recs, 1000) {
 		var b strings.Builder
-		args := make([]any, 0, n*7)
+		args := make([]any, 0, len(part)*7)
 		b.WriteString(`INSERT INTO ` + s.db.Table(UsersTable) + `
 			(proxy_id, object_id, source, match_key, match_status, checked_at, updated_at) VALUES `)
-		for i, u := range recs[:n] {
+		for i, u := range part {
 			if !u.Source.valid() {
 				return fmt.Errorf("user %d: source %q is not manual, profile or matched", u.ProxyID, u.Source)
 			}
@@ -143,7 +143,6 @@ func (s *Store) PutUsers(ctx context.Context, recs []UserRecord, now time.Time) 
 		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("record users: %w", err)
 		}
-		recs = recs[n:]
 	}
 	return nil
 }
