@@ -167,10 +167,6 @@ func checkTeamsEnabled(ctx context.Context, e *Env) Result {
 	return pass("Elentra's setting microsoft_teams_enabled is 1")
 }
 
-// maxMeetingWindow: a meeting link released more than a day early is
-// almost certainly a mistake (hours typed as minutes).
-const maxMeetingWindow = 24 * 60
-
 func checkMeetingWindow(ctx context.Context, e *Env) Result {
 	v, found, err := e.db.Setting(ctx, elentra.SettingMeetingWindow, e.Config.Elentra.OrganisationID)
 	if err != nil {
@@ -180,24 +176,19 @@ func checkMeetingWindow(ctx context.Context, e *Env) Result {
 }
 
 // meetingWindowResult judges personal_meeting_window_minutes: how long
-// before an event its join link becomes clickable.
+// before an event its join link becomes clickable. The window it names is
+// the one the syncs use (elentra.MeetingWindow).
 func meetingWindowResult(v string, found bool) Result {
-	const fix = "set it to the minutes before an event its Teams link should open (Elentra's default is 10): UPDATE settings SET value = '10' WHERE shortname = 'personal_meeting_window_minutes'"
 	if !found {
-		return warn("Elentra's setting personal_meeting_window_minutes is absent: meeting links open 10 minutes before each event (the default)",
+		return warn(fmt.Sprintf("Elentra's setting %s is absent: meeting links open %d minutes before each event (the default)", elentra.SettingMeetingWindow, elentra.DefaultMeetingWindow),
 			"run 'elentra-teams setup' to record the default, or insert the setting with the window you want")
 	}
-	var n int
-	if _, err := fmt.Sscan(strings.TrimSpace(v), &n); err != nil || fmt.Sprint(n) != strings.TrimSpace(v) {
-		return warn(fmt.Sprintf("Elentra's setting personal_meeting_window_minutes is %q, not a whole number of minutes: meeting links open 10 minutes before each event", v), fix)
-	}
+	n, unused := elentra.MeetingWindow(v, found)
 	switch {
-	case n < 0:
-		return warn(fmt.Sprintf("Elentra's setting personal_meeting_window_minutes is %d: a negative window opens meeting links after events start", n), fix)
+	case unused != "":
+		return warn(unused, elentra.MeetingWindowFix)
 	case n == 0:
-		return warn("Elentra's setting personal_meeting_window_minutes is 0: meeting links open only when events start, so nobody can join early", fix)
-	case n > maxMeetingWindow:
-		return warn(fmt.Sprintf("Elentra's setting personal_meeting_window_minutes is %d (more than a day): meeting links open days before events (were hours meant?)", n), fix)
+		return warn("Elentra's setting personal_meeting_window_minutes is 0: meeting links open only when events start, so nobody can join early", elentra.MeetingWindowFix)
 	}
 	return pass("meeting links open %d minutes before each event (personal_meeting_window_minutes)", n)
 }

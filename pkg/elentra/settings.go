@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -231,4 +232,45 @@ func isTrue(s string) bool {
 		return true
 	}
 	return false
+}
+
+// The meeting window: personal_meeting_window_minutes, how many minutes
+// before a learning event its Teams link becomes clickable.
+const (
+	// DefaultMeetingWindow is the window when Elentra has no setting, or
+	// one that cannot be used (the guide's default).
+	DefaultMeetingWindow = 10
+	// MaxMeetingWindow is the longest window used: a day. More is almost
+	// certainly hours typed as minutes.
+	MaxMeetingWindow = 24 * 60
+)
+
+// MeetingWindowFix is what to do about a meeting window that cannot be used.
+const MeetingWindowFix = "set it to the minutes before an event its Teams link should open, from 0 to 1440 (Elentra's default is 10): UPDATE settings SET value = '10' WHERE shortname = '" +
+	SettingMeetingWindow + "'"
+
+// MeetingWindow is the window the syncs use for personal_meeting_window_minutes
+// (value and found as Setting returns them): the value when it is a whole
+// number of minutes from 0 to MaxMeetingWindow, else DefaultMeetingWindow.
+// When the value is set but not used, unused says so, and which window is
+// used, in one sentence: the same for check-config and the sync's report.
+func MeetingWindow(value string, found bool) (minutes int, unused string) {
+	if !found {
+		return DefaultMeetingWindow, ""
+	}
+	v := strings.TrimSpace(value)
+	n, err := strconv.Atoi(v)
+	if err == nil && n >= 0 && n <= MaxMeetingWindow {
+		return n, ""
+	}
+	why := fmt.Sprintf("%q, not a whole number of minutes", value)
+	switch {
+	case err != nil:
+	case n < 0:
+		why = v + ", less than 0 (links would open after events start)"
+	default:
+		why = v + ", more than a day (were hours meant?)"
+	}
+	return DefaultMeetingWindow, fmt.Sprintf("Elentra's setting %s is %s: meeting links open %d minutes before each event",
+		SettingMeetingWindow, why, DefaultMeetingWindow)
 }

@@ -30,10 +30,6 @@ import (
 // event, its join link on the event page.
 var EventsStep = Step{Name: "sync-events", Run: syncEvents}
 
-// defaultMeetingWindow is personal_meeting_window_minutes when Elentra has
-// no such setting (the guide's default).
-const defaultMeetingWindow = 10
-
 // eventsRun is one run of sync-events: the settings and what was read,
 // shared by its phases.
 type eventsRun struct {

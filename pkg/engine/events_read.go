@@ -2,10 +2,7 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
@@ -148,21 +145,17 @@ func (run *eventsRun) readMissingCourses(ctx context.Context) error {
 }
 
 // meetingWindow reads personal_meeting_window_minutes (the organisation's
-// row over the global one); absent means the guide's 10 minutes.
+// row over the global one) by elentra.MeetingWindow's rule: absent, or not a
+// whole number of minutes from 0 to 1440, it is the guide's 10 minutes, and
+// a value not used is a finding.
 func meetingWindow(ctx context.Context, env *Env, r *Report) (int, error) {
 	val, found, err := env.DB.Setting(ctx, elentra.SettingMeetingWindow, env.Config.Elentra.OrganisationID)
 	if err != nil {
 		return 0, err
 	}
-	if !found {
-		return defaultMeetingWindow, nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(val))
-	if err != nil || n < 0 || n > 24*60 {
-		r.note(reconcile.Finding{Kind: reconcile.FindingMeetingWindow, Severity: reconcile.Warning,
-			Message: fmt.Sprintf("Elentra's setting personal_meeting_window_minutes is %q, not a number of minutes from 0 to 1440; links open %d minutes before the start", val, defaultMeetingWindow),
-			Fix:     "set personal_meeting_window_minutes to a whole number of minutes in Elentra's settings"})
-		return defaultMeetingWindow, nil
+	n, unused := elentra.MeetingWindow(val, found)
+	if unused != "" {
+		r.note(reconcile.Finding{Kind: reconcile.FindingMeetingWindow, Severity: reconcile.Warning, Message: unused, Fix: elentra.MeetingWindowFix})
 	}
 	return n, nil
 }

@@ -309,9 +309,9 @@ func planMeetingWindow(db *elentra.DB, plan *SetupPlan, rows []elentra.SettingRo
 		plan.Statements = append(plan.Statements, insertGlobalSetting(db, name, DefaultMeetingWindow))
 		return
 	}
-	if n, err := strconv.Atoi(strings.TrimSpace(r.Value)); err != nil || n < 0 {
-		plan.note("%s is %q (%s), not a number of minutes; it is left as it is: set it to a whole number such as %s in Elentra",
-			name, r.Value, describeRow(r), DefaultMeetingWindow)
+	if _, unused := elentra.MeetingWindow(r.Value, true); unused != "" {
+		plan.note("%s is %q (%s), not a number of minutes from 0 to %d, so the syncs use %d; it is left as it is: set it to a whole number such as %s in Elentra",
+			name, r.Value, describeRow(r), elentra.MaxMeetingWindow, elentra.DefaultMeetingWindow, DefaultMeetingWindow)
 	}
 }
 
