@@ -197,7 +197,7 @@ func (o *AuthorizeOptions) checkAdmin(ctx context.Context, me *msgraph.User, res
 	}
 	who += ")"
 	if !o.Force {
-		return fmt.Errorf("signed in as %s (%s), not as %s: the syncs act as Elentra's administrator, so Elentra reports \"Invalid access token\" for any other account; sign in as that account, or run authorize --force to use this one anyway",
+		return fmt.Errorf("signed in as %s (%s), not as %s: the syncs would act as this account (the Teams they create would be its, the meetings would go to its calendar); sign in as Elentra's administrator, or run authorize --force to use this one anyway",
 			me.UserPrincipalName, me.ID, who)
 	}
 	fmt.Fprintf(o.Err, "! signed in as %s, not %s; stored anyway (--force): meetings are made in this account's calendar, and those already in another account's stay there\n", me.UserPrincipalName, who)

@@ -59,8 +59,10 @@ func accountName(t *auth.Token) string {
 	return t.AccountObjectID
 }
 
-// checkTokenAccount: the token must be Elentra's administrator's, or
-// Elentra's pages say "Invalid access token" and cron acts as someone else.
+// checkTokenAccount: the token must be Elentra's administrator's, or the
+// syncs act as someone else: the Teams they create are that account's, the
+// meetings go to its calendar. (Elentra never reads this token: its own
+// "Invalid access token" is about the token its own pages stored.)
 func checkTokenAccount(_ context.Context, e *Env) Result {
 	t, a := e.token, e.admin
 	if e.Config.Microsoft.Application() {
@@ -80,10 +82,10 @@ func checkTokenAccount(_ context.Context, e *Env) Result {
 	case a.ObjectID == "" && a.Email != "" && strings.EqualFold(a.Email, t.AccountUPN):
 		return pass("the token is %s's, the address of Elentra's administrator (user %d)", accountName(t), a.ProxyID)
 	case a.ObjectID != "":
-		return fail(fmt.Sprintf("the token is %s's (%s), not %s's, whose Object ID is %s: Elentra reports \"Invalid access token\" and the syncs act as another account",
+		return fail(fmt.Sprintf("the token is %s's (%s), not %s's, whose Object ID is %s: the syncs act as that account (the Teams they create are its, the meetings go to its calendar)",
 			accountName(t), t.AccountObjectID, who, strings.ToLower(a.ObjectID)), authorizeFix+" ("+a.Email+")")
 	}
-	return fail(fmt.Sprintf("the token is %s's (%s), and %s has no Microsoft Object ID to compare: Elentra reports \"Invalid access token\" unless they are the same account",
+	return fail(fmt.Sprintf("the token is %s's (%s), and %s has no Microsoft Object ID to compare: unless they are the same account, the syncs act as another account than Elentra's administrator",
 		accountName(t), t.AccountObjectID, who), authorizeFix+" ("+a.Email+"), or link the administrator's account with 'elentra-teams users link "+fmt.Sprint(a.ProxyID)+" OBJECT_ID'")
 }
 

@@ -280,7 +280,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 		}, []string{"state does not match"}},
 		{"another account", []string{"--no-browser", "--timezone", "America/Toronto"}, func(t *testing.T, s string) string {
 			return landing(t, strings.Replace(s, "login_hint="+url.QueryEscape(e.admin.Email), "login_hint="+url.QueryEscape(e.other.Email), 1))
-		}, []string{"not as Elentra user", "Invalid access token", "--force"}},
+		}, []string{"not as Elentra user", "the syncs would act as this account", "--force"}},
 		{"zone mismatch", []string{"--no-browser", "--timezone", "Europe/Paris"}, landing, []string{"offset differs from Elentra's", "--allow-timezone-mismatch"}},
 		{"unknown zone", []string{"--no-browser", "--timezone", "Mars/Olympus"}, landing, []string{"not a time zone the account's Outlook supports"}},
 		{"nothing pasted", []string{"--no-browser"}, func(t *testing.T, s string) string { return "" }, []string{"nothing was pasted"}},
