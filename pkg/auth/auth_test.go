@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/elentra-teams/elentra-teams/pkg/msgraph"
 )
 
 func testSealer(t *testing.T) *Sealer {
@@ -325,4 +327,40 @@ func (m *memTable) SwapToken(_ context.Context, t *StoredToken, from int) (bool,
 	t.Version = from + 1
 	m.rows[t.Name] = *t
 	return true, nil
+}
+
+// A failed look-up of the Outlook time zones names what Microsoft's answer
+// points at: the mailbox, or the token's permission; never the
+// administrator's Object ID (the account was checked before the call).
+func TestZonesErrorNamesTheCause(t *testing.T) {
+	route := "/me/outlook/supportedTimeZones(TimeZoneStandard=microsoft.graph.timeZoneStandard'Iana')"
+	for _, tt := range []struct {
+		name string
+		err  error
+		app  bool
+		says []string
+	}{
+		{"no mailbox", &msgraph.Error{Status: 404, Code: "MailboxNotEnabledForRESTAPI", Message: "The mailbox is either inactive, soft-deleted, or is hosted on-premise.", Method: "GET", Route: route}, false,
+			[]string{"cannot list the account's Outlook time zones (graph: GET ", "404 MailboxNotEnabledForRESTAPI", "): the account has no Exchange Online mailbox", "give it an Exchange Online licence"}},
+		{"mailbox code, other status", &msgraph.Error{Status: 401, Code: "MailboxNotEnabledForRESTAPI", Method: "GET", Route: route}, false,
+			[]string{"the account has no Exchange Online mailbox"}},
+		{"organiser without mailbox", &msgraph.Error{Status: 404, Code: "ResourceNotFound", Method: "GET", Route: "/users/u1/outlook/supportedTimeZones"}, true,
+			[]string{"cannot list the organiser's Outlook time zones", "the organiser has no Exchange Online mailbox"}},
+		{"scope missing", &msgraph.Error{Status: 403, Code: "Forbidden", Message: "Missing scope permissions on the request.", Method: "GET", Route: route}, false,
+			[]string{"the token may not read them: grant the delegated permission User.ReadBasic.All (with admin consent)", "run authorize again"}},
+		{"app permission missing", &msgraph.Error{Status: 403, Code: "ErrorAccessDenied", Method: "GET", Route: route}, true,
+			[]string{"grant the application permission User.Read.All", "Exchange Online restricts the app to chosen mailboxes"}},
+		{"anything else", errors.New("connection reset"), false,
+			[]string{"(connection reset): listing them needs an Exchange Online mailbox for the account and the delegated permission User.ReadBasic.All in the token"}},
+	} {
+		got := zonesError(tt.err, tt.app).Error()
+		for _, s := range tt.says {
+			if !strings.Contains(got, s) {
+				t.Errorf("%s: %q lacks %q", tt.name, got, s)
+			}
+		}
+		if strings.Contains(got, "Object ID") {
+			t.Errorf("%s: %q blames an Object ID", tt.name, got)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,6 +134,7 @@ func Authorize(ctx context.Context, o AuthorizeOptions) (*AuthorizeResult, error
 		if err := o.RecordAdminObjectID(ctx, o.Admin.ProxyID, me.ID); err != nil {
 			return nil, fmt.Errorf("the token is stored, but recording the administrator's Object ID failed: %w", err)
 		}
+		fmt.Fprintf(o.Err, "Elentra user %d (%s) is %s: its Microsoft Object ID %s is recorded.\n", o.Admin.ProxyID, o.Admin.Email, me.UserPrincipalName, me.ID)
 	}
 	return res, nil
 }
@@ -185,8 +187,7 @@ func (o *AuthorizeOptions) checkAdmin(ctx context.Context, me *msgraph.User, res
 		res.IsAdmin = true
 	case a.ObjectID == "" && a.Email != "" && (strings.EqualFold(a.Email, me.Mail) || strings.EqualFold(a.Email, me.UserPrincipalName)):
 		res.IsAdmin = true
-		res.RecordedObjectID = true
-		fmt.Fprintf(o.Err, "Elentra user %d (%s) is %s: its Microsoft Object ID %s is recorded.\n", a.ProxyID, a.Email, me.UserPrincipalName, me.ID)
+		res.RecordedObjectID = true // by Authorize, once the token is stored
 	}
 	if res.IsAdmin {
 		return nil
@@ -214,7 +215,7 @@ func (o *AuthorizeOptions) chooseZone(ctx context.Context, graph *msgraph.Client
 func (o *AuthorizeOptions) chooseZoneOf(ctx context.Context, graph *msgraph.Client, mailbox string) (string, error) {
 	zones, err := graph.SupportedTimeZones(ctx, mailbox, "Iana")
 	if err != nil {
-		return "", fmt.Errorf("cannot list the account's Outlook time zones (%v): the account needs an Exchange Online mailbox, and Elentra's administrator needs a Microsoft Object ID (see users link)", err)
+		return "", zonesError(err, mailbox != "me")
 	}
 	supported := map[string]bool{}
 	for _, z := range zones {
@@ -254,6 +255,30 @@ func (o *AuthorizeOptions) chooseZoneOf(ctx context.Context, graph *msgraph.Clie
 		fmt.Fprintf(o.Err, "! %v (accepted: --allow-timezone-mismatch)\n", m)
 	}
 	return name, nil
+}
+
+// zonesError says why the Outlook time zones of the signed-in account (or,
+// in application mode, of the organiser) could not be listed. The account
+// is known by then (GET /me, or the organiser's look-up, passed), so the
+// causes are its mailbox and the token's permissions.
+func zonesError(err error, app bool) error {
+	who, perm := "the account", "the delegated permission User.ReadBasic.All"
+	if app {
+		who, perm = "the organiser", "the application permission User.Read.All"
+	}
+	why := fmt.Sprintf("listing them needs an Exchange Online mailbox for %s and %s in the token", who, perm)
+	if ge, ok := msgraph.AsError(err); ok {
+		switch {
+		case ge.Status == http.StatusForbidden:
+			why = fmt.Sprintf("the token may not read them: grant %s (with admin consent) in the app registration's API permissions, then run authorize again", perm)
+			if app {
+				why += "; if Exchange Online restricts the app to chosen mailboxes, include the organiser's"
+			}
+		case ge.Status == http.StatusNotFound || strings.Contains(strings.ToLower(ge.Code), "mailbox"):
+			why = fmt.Sprintf("%s has no Exchange Online mailbox (or it is inactive, or hosted on-premises): give it an Exchange Online licence in the Microsoft 365 admin center, then run authorize again (a new mailbox takes a while to be ready)", who)
+		}
+	}
+	return fmt.Errorf("cannot list %s's Outlook time zones (%v): %s", who, err, why)
 }
 
 func (o *AuthorizeOptions) pickZone(matching []string) (string, error) {
