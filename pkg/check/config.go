@@ -319,7 +319,9 @@ func checkClientSecret(_ context.Context, e *Env) Result {
 	return pass("microsoft.client_secret is set%s", e.source(key))
 }
 
-// elentraRedirectPath is where Elentra 1.22 receives the sign-in.
+// elentraRedirectPath is where Elentra 1.22 receives its own sign-in: a
+// redirect URI for this tool only, never that page, since Elentra may
+// redeem a code sent there before authorize can.
 const elentraRedirectPath = "/api/ms-graph-oauth.php"
 
 func checkRedirectURI(_ context.Context, e *Env) Result {
@@ -338,17 +340,15 @@ func checkRedirectURI(_ context.Context, e *Env) Result {
 		}
 		return pass("microsoft.redirect_uri %s is on this machine: authorize listens on %s and finishes the sign-in itself", r, addr)
 	}
-	if c.Elentra.URL != "" && strings.EqualFold(r, strings.TrimRight(c.Elentra.URL, "/")+elentraRedirectPath) {
-		return pass("microsoft.redirect_uri is Elentra's %s: authorize finishes by pasting the address", r)
+	u, err := url.Parse(r)
+	if err == nil && strings.HasSuffix(strings.ToLower(u.Path), elentraRedirectPath) {
+		return warn(fmt.Sprintf("microsoft.redirect_uri %s is Elentra's own sign-in page: Elentra may redeem the code sent there before authorize can (AADSTS54005); otherwise authorize finishes by pasting the address", r),
+			"give this tool a redirect URI of its own: "+localFix)
 	}
-	if u, err := url.Parse(r); err == nil && config.IsLoopbackHost(u.Hostname()) {
+	if err == nil && config.IsLoopbackHost(u.Hostname()) {
 		return warn(fmt.Sprintf("microsoft.redirect_uri %s is on this machine but not plain http, so authorize cannot answer it and finishes by pasting the address", r), localFix)
 	}
-	want := "<elentra.url>" + elentraRedirectPath
-	if c.Elentra.URL != "" {
-		want = strings.TrimRight(c.Elentra.URL, "/") + elentraRedirectPath
-	}
-	return warn(fmt.Sprintf("microsoft.redirect_uri %s is neither on this machine nor Elentra's %s; authorize finishes by pasting the address", r, want), localFix)
+	return warn(fmt.Sprintf("microsoft.redirect_uri %s is not on this machine: the sign-in code goes to that server, and authorize finishes by pasting the address", r), localFix)
 }
 
 // Microsoft's hosts for the identity platform (authority, auth_url,

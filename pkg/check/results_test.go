@@ -244,8 +244,10 @@ func TestRedirectURI(t *testing.T) {
 		{"http://localhost/cb", "", Warn}, // port 80: only root may listen there
 		{"https://localhost:8400/cb", "", Warn},
 		{"http://127.attacker.example:8400/cb", "", Warn},
-		{"https://elentra.example.edu/api/ms-graph-oauth.php", "https://elentra.example.edu/", OK},
+		// Elentra's own page: Elentra may redeem the code first.
+		{"https://elentra.example.edu/api/ms-graph-oauth.php", "https://elentra.example.edu/", Warn},
 		{"https://elentra.example.edu/api/ms-graph-oauth.php", "", Warn},
+		{"https://Elentra.example.edu/elentra/API/ms-graph-oauth.php", "https://elentra.example.edu/elentra", Warn},
 		{"https://teams.example.edu/callback", "https://elentra.example.edu", Warn},
 	} {
 		cfg := config.Defaults()
@@ -264,6 +266,7 @@ func TestRedirectURIAgreesWithAuthorize(t *testing.T) {
 		"http://localhost:8400/callback", "http://127.0.0.1:8400/cb", "http://127.0.0.2:8400/cb", "http://[::1]:8400/cb",
 		"http://localhost/cb", "https://localhost:8400/cb", "http://127.attacker.example:8400/cb",
 		"http://localhost.attacker.example:8400/cb", "https://teams.example.edu/callback",
+		"https://elentra.example.edu/api/ms-graph-oauth.php",
 	} {
 		cfg := config.Defaults()
 		cfg.Microsoft.RedirectURI = redirect
