@@ -26,9 +26,14 @@ setup
   - inserts personal_meeting_window_minutes = 10 as a global setting when
     Elentra has none (an existing value is kept): a meeting's link opens
     that many minutes before the event;
-  - with --menu, appends "microsoft" once to user_menu_ordering, Elentra
-    1.22's menu entry for Teams. Without that setting (Elentra before 1.22)
-    it says so and changes nothing;
+  - with --menu, appends "microsoft" once to user_menu_ordering, as Elentra
+    1.22's Teams guide does. That entry opens Elentra's own "Microsoft
+    Account" page, part of Elentra's own integration: it signs in to
+    Microsoft and stores Elentra's own token and Outlook time zone, and
+    elentra-teams uses neither. The tool's token and Outlook time zone are
+    the ones 'elentra-teams authorize' records; the tool needs no menu
+    entry. Without that setting (Elentra before 1.22) it says so and
+    changes nothing;
   - with --takeover, deactivates the rows of Elentra's cron table whose
     command contains "artisan microsoft:", Elentra 1.22's own Teams jobs,
     which would otherwise sync the same tenant as this tool. It never adds
@@ -93,7 +98,7 @@ func newSetupCmd(f *Factory, runF func(*setupOptions) error) *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&o.enable, "enable", false, "set microsoft_teams_enabled to 1 even when an admin set another value")
-	c.Flags().BoolVar(&o.menu, "menu", false, "append microsoft to user_menu_ordering (Elentra 1.22's menu entry)")
+	c.Flags().BoolVar(&o.menu, "menu", false, "append microsoft to user_menu_ordering: Elentra 1.22's own Microsoft Account page, which this tool does not use")
 	c.Flags().BoolVar(&o.takeover, "takeover", false, "deactivate Elentra's own 'artisan microsoft:' cron jobs")
 	c.Flags().BoolVar(&o.newInstallation, "new-installation", false, "this database is a copy of another installation's: give it its own id and set the copied records aside")
 	c.Flags().BoolVar(&o.moved, "moved", false, "this installation's database moved to a new server: bind its id to where it is now")
