@@ -79,7 +79,9 @@ type RunStatus struct {
 	Counts   map[string]int `json:"applied,omitempty"`
 	Failed   int            `json:"failed"`
 	Findings int            `json:"findings"`
-	Error    string         `json:"error,omitempty"`
+	// Disabled: the run found the integration switched off and did nothing.
+	Disabled bool   `json:"disabled,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // RunsPerCommand is how many of each command's last runs Status keeps.
@@ -183,7 +185,7 @@ func lastRunsPerCommand(runs []store.Run, n int) []RunStatus {
 			d := r.Finished.Sub(r.Started).Seconds()
 			rs.Duration = &d
 		}
-		rs.Counts, rs.Failed, rs.Findings = runCounts(r.Summary)
+		rs.Counts, rs.Failed, rs.Findings, rs.Disabled = runCounts(r.Summary)
 		out = append(out, rs)
 	}
 	// Group by command, commands in the order of their newest run; the
@@ -199,18 +201,20 @@ func lastRunsPerCommand(runs []store.Run, n int) []RunStatus {
 }
 
 // runCounts reads a run's summary (what engine records): the changes
-// applied by kind, the failed ones and the findings.
-func runCounts(summary string) (applied map[string]int, failed, findings int) {
+// applied by kind, the failed ones, the findings, and whether the run found
+// the integration switched off.
+func runCounts(summary string) (applied map[string]int, failed, findings int, disabled bool) {
 	var s struct {
 		Counts map[string]struct {
 			Applied int `json:"applied"`
 			Failed  int `json:"failed"`
 		} `json:"counts"`
-		Findings int `json:"findings"`
-		Failures int `json:"failures"`
+		Findings int    `json:"findings"`
+		Failures int    `json:"failures"`
+		Disabled string `json:"disabled"`
 	}
 	if summary == "" || json.Unmarshal([]byte(summary), &s) != nil {
-		return nil, 0, 0
+		return nil, 0, 0, false
 	}
 	for kind, c := range s.Counts {
 		if c.Applied > 0 {
@@ -221,7 +225,7 @@ func runCounts(summary string) (applied map[string]int, failed, findings int) {
 		}
 		failed += c.Failed
 	}
-	return applied, failed, s.Findings
+	return applied, failed, s.Findings, s.Disabled != ""
 }
 
 func timePtr(t time.Time) *time.Time {

@@ -45,8 +45,8 @@ func TestLastRunsPerCommandGroupsNewestFirst(t *testing.T) {
 
 func TestRunCountsToleratesNoSummary(t *testing.T) {
 	for _, s := range []string{"", "not json", "{}"} {
-		if applied, failed, findings := runCounts(s); applied != nil || failed != 0 || findings != 0 {
-			t.Errorf("runCounts(%q) = %v %d %d", s, applied, failed, findings)
+		if applied, failed, findings, disabled := runCounts(s); applied != nil || failed != 0 || findings != 0 || disabled {
+			t.Errorf("runCounts(%q) = %v %d %d %v", s, applied, failed, findings, disabled)
 		}
 	}
 }

@@ -192,7 +192,10 @@ func runSummary(r check.RunStatus) string {
 		parts = append(parts, fmt.Sprintf("%s %d", strings.ReplaceAll(k, "_", " "), r.Counts[k]))
 	}
 	s := strings.Join(parts, ", ")
-	if s == "" {
+	switch {
+	case r.Disabled:
+		s = "nothing (switched off in Elentra)"
+	case s == "":
 		s = "nothing"
 	}
 	if r.Failed > 0 {

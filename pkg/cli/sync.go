@@ -21,7 +21,9 @@ Every sync reads Elentra and Microsoft Teams, plans what to change, and
 applies the plan: a second run in a row changes nothing. It runs under a lock
 (another run holding it: exit 5) and only while Elentra's setting
 microsoft_teams_enabled is 1. --dry-run prints the plan and writes nothing.
---quiet prints only what failed and the guards that held, for cron. Findings
+--quiet prints only what failed and the guards that held, for cron, and that
+the integration is switched off when the command's previous run (its record
+in msteams_runs) did not find it so: once per change, not every run. Findings
 (users without a Microsoft account, courses without an owner, guards that
 held) are reported and never change the exit code; exit 3 means some changes
 failed and the rest applied.
@@ -208,7 +210,9 @@ func confirmHeld(io *IOStreams, step string, held []reconcile.Held) bool {
 // whatever is printed).
 func printReport(w io.Writer, rep *engine.Report, quiet bool) {
 	if rep.Disabled != "" {
-		if !quiet { // an admin switched it off on purpose: cron need not say so every hour
+		// An admin may have switched it off on purpose: cron says so once,
+		// at the first run that finds it off, not at every run.
+		if !quiet || rep.DisabledChanged {
 			fmt.Fprintln(w, rep.Disabled)
 		}
 		return

@@ -151,6 +151,11 @@ type Report struct {
 	// FailuresOmitted counts the failures beyond MaxFailuresListed, which
 	// Failures does not list (Counts holds them all).
 	FailuresOmitted int `json:"failures_omitted,omitempty"`
+	// DisabledChanged: this run found the integration switched off (or off
+	// another way) and the previous recorded run of its command did not,
+	// or there is none. --quiet prints Disabled only then, so that cron
+	// mails it once per change and not at every run.
+	DisabledChanged bool `json:"-"`
 
 	mu   sync.Mutex
 	halt *halt // the step's, set by Run
@@ -350,7 +355,7 @@ func Run(ctx context.Context, env *Env, command string, steps ...Step) (*Report,
 			v = fmt.Sprintf("%q", enabled)
 		}
 		rep.Disabled = fmt.Sprintf("the Teams integration is switched off in Elentra (setting microsoft_teams_enabled is %s); nothing was done — run 'elentra-teams setup --enable' to switch it on", v)
-		return rep, nil
+		return rep, recordDisabled(ctx, env, command, rep, measure)
 	}
 
 	// A database copied from another installation (or holding its
@@ -437,6 +442,36 @@ func Run(ctx context.Context, env *Env, command string, steps ...Step) (*Report,
 	return rep, runErr
 }
 
+// recordDisabled records a run that found the integration switched off, as
+// any other run (it did nothing and exits 0; a dry run is not recorded),
+// after comparing it with the previous recorded run of the same command:
+// the report's DisabledChanged is set when that run was not switched off
+// in the same way, or there is none. Nothing else is touched: no lock is
+// taken, Microsoft is not called.
+func recordDisabled(ctx context.Context, env *Env, command string, rep *Report, measure func()) error {
+	summary, _, err := env.Store.LastRunSummary(ctx, command)
+	if err != nil {
+		return err
+	}
+	var prev struct {
+		Disabled string `json:"disabled"`
+	}
+	_ = json.Unmarshal([]byte(summary), &prev) // none, unfinished or unreadable: not switched off
+	rep.DisabledChanged = prev.Disabled != rep.Disabled
+	if env.DryRun {
+		return nil
+	}
+	id, err := env.Store.StartRun(ctx, command, rep.Started)
+	if err != nil {
+		return err
+	}
+	rep.RunID = id
+	measure()
+	sum, _ := json.Marshal(rep.summary())
+	full, _ := json.Marshal(rep)
+	return env.Store.FinishRun(context.WithoutCancel(ctx), id, rep.Finished, env.ExitCode(nil), string(sum), string(full), "")
+}
+
 // runStep runs one step with its halt: an action that fails to get a token
 // stops the step from starting more (forEach), and the step's error is
 // that failure.
@@ -520,8 +555,12 @@ func (r *Report) summary() map[string]any {
 		}
 	}
 	add(r)
-	return map[string]any{"counts": counts, "findings": len(r.AllFindings()), "failures": len(r.AllFailures()) + r.FailuresLeftOut(),
+	s := map[string]any{"counts": counts, "findings": len(r.AllFindings()), "failures": len(r.AllFailures()) + r.FailuresLeftOut(),
 		"graph_requests": r.Graph.Requests, "throttled": r.Graph.Throttled}
+	if r.Disabled != "" {
+		s["disabled"] = r.Disabled
+	}
+	return s
 }
 
 func graphUsage(a, b msgraph.Stats) GraphUsage {

@@ -47,6 +47,21 @@ func (s *Store) FinishRun(ctx context.Context, id int64, now time.Time, exitCode
 	return nil
 }
 
+// LastRunSummary returns the summary of the latest run of command (by run
+// id; dry runs are never recorded), "" while that run has not finished;
+// found is false when the command never ran.
+func (s *Store) LastRunSummary(ctx context.Context, command string) (summary string, found bool, err error) {
+	var rows []sql.NullString
+	err = s.db.Select(ctx, &rows, `SELECT summary FROM `+s.db.Table(RunsTable)+` WHERE command = ? AND dry_run = 0 ORDER BY run_id DESC LIMIT 1`, command)
+	if err != nil {
+		return "", false, fmt.Errorf("read the last %s run: %w", command, err)
+	}
+	if len(rows) == 0 {
+		return "", false, nil
+	}
+	return rows[0].String, true, nil
+}
+
 type runRow struct {
 	ID       int64          `db:"run_id"`
 	Command  string         `db:"command"`
