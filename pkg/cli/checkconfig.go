@@ -97,6 +97,9 @@ func checkConfigRun(ctx context.Context, o *checkConfigOptions) error {
 		ConfigPaths: defaultConfigPaths, TokenName: delegatedToken,
 		Cron: check.DefaultCronSources(),
 	}
+	if f.cron != nil {
+		env.Cron = *f.cron
+	}
 	if len(o.cronPaths) > 0 {
 		env.Cron = check.CronSources{Paths: o.cronPaths}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/elentra-teams/elentra-teams/internal/text"
+	"github.com/elentra-teams/elentra-teams/pkg/check"
 	"github.com/elentra-teams/elentra-teams/pkg/config"
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 )
@@ -37,10 +38,15 @@ func Main() int {
 // Run executes one command line; SIGINT and SIGTERM cancel its context, so a
 // run stops between actions and records what it finished.
 func Run(ctx context.Context, args []string, io *IOStreams) int {
+	return run(ctx, args, &Factory{IO: io, Now: time.Now})
+}
+
+// run is Run with a factory of the caller's (tests set its clock).
+func run(ctx context.Context, args []string, f *Factory) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	f := &Factory{IO: io, Now: time.Now}
+	io := f.IO
 	root := NewRootCmd(f)
 	root.SetArgs(args)
 	root.SetIn(io.In)
@@ -217,6 +223,9 @@ type Factory struct {
 	cmd      *cobra.Command
 	db       *elentra.DB
 	cleanups []func()
+	// cron, when set, stands for this machine's cron (/etc/cron.d,
+	// /etc/crontab, crontab -l) in check-config: tests make their own.
+	cron *check.CronSources
 }
 
 // setup validates the global flags and sets up logging.

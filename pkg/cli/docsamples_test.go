@@ -1,0 +1,772 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/elentra-teams/elentra-teams/internal/docsample"
+	"github.com/elentra-teams/elentra-teams/internal/school"
+	"github.com/elentra-teams/elentra-teams/pkg/auth"
+	"github.com/elentra-teams/elentra-teams/pkg/check"
+	"github.com/elentra-teams/elentra-teams/pkg/config"
+	"github.com/elentra-teams/elentra-teams/pkg/elentra"
+	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
+	"github.com/elentra-teams/elentra-teams/pkg/msgraph/graphsim"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
+)
+
+var updateDocs = flag.Bool("update", false, "rewrite the samples of docs/*.md from what the commands print now")
+
+// TestDocSamples keeps every block of docs/*.md marked <!-- sample: NAME -->
+// exactly what the commands print: each producer below runs the real
+// commands in-process against a real database and the Graph simulator, at
+// docNow, and the block must be its output. With -update the blocks are
+// rewritten instead:
+//
+//	go test ./pkg/cli -run TestDocSamples -update
+//
+// To quote a new line in a page: put <!-- sample: NAME --> on the line
+// before its fenced block, add NAME here with a producer that sets up the
+// state and returns the lines (sampleEnv.checks picks check-config's lines
+// of some checks), and run with -update. internal/docsample checks that the
+// pages it covers quote no output outside a sample.
+func TestDocSamples(t *testing.T) {
+	producers := map[string]docsample.Producer{}
+	for name, p := range docSamples {
+		producers[name] = func(t *testing.T) string { return p(newSampleEnv(t)) }
+	}
+	docsample.Verify(t, filepath.Join("..", "..", "docs"), producers, *updateDocs)
+}
+
+// docNow is the moment every sample is made at: the clock of the commands
+// and of the simulator.
+var docNow = time.Date(2026, 11, 29, 13, 10, 0, 0, time.UTC)
+
+// docSpec is the school of the samples.
+func docSpec() school.Spec {
+	return school.Spec{Seed: 1, Courses: 10, Learners: 40, LearnersPerCourse: 10, OwnersPerCourse: 2,
+		EventsPerCourse: 2, TeamsEnabled: true, Now: docNow}
+}
+
+// sampleEnv is one sample's machine: a temporary root standing for / (its
+// /etc/elentra-teams/config.yaml, /etc/cron.d), the configuration in the
+// environment, and on demand (withSchool) a school in a real database and
+// its tenant in the simulator. What the commands print is cleaned of what
+// differs between test runs: the root's path, the databases' random names,
+// the simulator's address and request ids.
+type sampleEnv struct {
+	t       *testing.T
+	root    string
+	cfgPath string
+	cron    check.CronSources
+
+	dsn string // elentratest's server, which clearEnv took out of the environment
+
+	sch *school.School
+	tdb *elentratest.TestDB
+	sim *graphsim.Sim
+	srv *httptest.Server
+
+	replace []string // old, new pairs applied to the output
+}
+
+const (
+	sampleTenant = "0d0e0f10-0000-4000-8000-00000000aaaa"
+	sampleClient = "0d0e0f10-0000-4000-8000-00000000cccc"
+	sampleSecret = "fake-simulator-secret-not-real"
+	// sampleInstallation is the installation id of every sample's database.
+	sampleInstallation = "k7q2m9xd"
+)
+
+func newSampleEnv(t *testing.T) *sampleEnv {
+	dsn := os.Getenv(elentratest.EnvDSN)
+	clearEnv(t)
+	root := t.TempDir()
+	s := &sampleEnv{t: t, root: root, dsn: dsn}
+	for _, d := range []string{"etc/elentra-teams", "etc/cron.d"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.cfgPath = filepath.Join(root, "etc/elentra-teams/config.yaml")
+	s.writeFile("etc/elentra-teams/config.yaml", "elentra:\n  url: https://elentra.example.edu\n", 0o640)
+	s.cron = check.CronSources{Paths: []string{filepath.Join(root, "etc/cron.d"), filepath.Join(root, "etc/crontab")},
+		UserCrontab: func(context.Context) (string, error) { return "", errors.New("no crontab for elentra-teams") }}
+	for k, v := range map[string]string{
+		"LANG": "C.UTF-8", "LC_ALL": "", "LC_CTYPE": "",
+		"ELENTRA_TEAMS_DATABASE_HOST":            "127.0.0.1",
+		"ELENTRA_TEAMS_DATABASE_PORT":            "1",
+		"ELENTRA_TEAMS_DATABASE_USER":            "elentra_teams",
+		"ELENTRA_TEAMS_DATABASE_PASSWORD":        "fake-db-password",
+		"ELENTRA_TEAMS_DATABASE_NAME":            "entrada",
+		"ELENTRA_TEAMS_DATABASE_AUTH_NAME":       "entrada_auth",
+		"ELENTRA_TEAMS_ELENTRA_TIMEZONE":         "America/Toronto",
+		"ELENTRA_TEAMS_MICROSOFT_TENANT_ID":      sampleTenant,
+		"ELENTRA_TEAMS_MICROSOFT_CLIENT_ID":      sampleClient,
+		"ELENTRA_TEAMS_MICROSOFT_CLIENT_SECRET":  sampleSecret,
+		"ELENTRA_TEAMS_MICROSOFT_REDIRECT_URI":   "http://localhost:8400/callback",
+		"ELENTRA_TEAMS_TOKEN_ENCRYPTION_KEY":     testKey,
+		"ELENTRA_TEAMS_SYNC_CONCURRENCY":         "1",
+		"ELENTRA_TEAMS_MICROSOFT_AUTHORITY":      "",
+		"ELENTRA_TEAMS_MICROSOFT_GRAPH_ENDPOINT": "",
+	} {
+		t.Setenv(k, v)
+	}
+	s.replace = append(s.replace, root, "")
+	return s
+}
+
+// withSchool gives the sample the school of docSpec (or of spec) in a real
+// database with the tool's tables, and its tenant in the simulator; the
+// environment points the commands at both.
+func (s *sampleEnv) withSchool(spec ...school.Spec) *sampleEnv {
+	t := s.t
+	sp := docSpec()
+	if len(spec) > 0 {
+		sp = spec[0]
+	}
+	s.sch = school.Generate(sp)
+	if s.dsn != "" {
+		// for elentratest only: the commands never see it
+		os.Setenv(elentratest.EnvDSN, s.dsn)
+		defer os.Unsetenv(elentratest.EnvDSN)
+	}
+	s.tdb = elentratest.New(t, elentratest.WithSetup(func(ctx context.Context, db *elentra.DB) error {
+		if _, err := store.MigrateAt(ctx, db, docNow); err != nil {
+			return err
+		}
+		return s.sch.Load(ctx, db)
+	}))
+	s.sql("UPDATE msteams_installation SET installation_id = ?", sampleInstallation)
+	var users []graphsim.User
+	for _, u := range s.sch.DirectoryUsers() {
+		users = append(users, graphsim.User{ID: u.ID, DisplayName: u.DisplayName, Mail: u.Mail, UserPrincipalName: u.UserPrincipalName, Mailbox: u.Mailbox})
+	}
+	s.sim = graphsim.New(graphsim.Seed{TenantID: sampleTenant, Users: users, SignedInUser: s.admin().DirectoryID,
+		Clients: []graphsim.Client{{ClientID: sampleClient, ClientSecret: sampleSecret, RedirectURIs: []string{"http://localhost:8400/callback"}}}},
+		graphsim.Options{Clock: func() time.Time { return docNow }})
+	s.srv = httptest.NewServer(s.sim)
+	t.Cleanup(s.srv.Close)
+	c := s.tdb.Config
+	for k, v := range map[string]string{
+		"ELENTRA_TEAMS_DATABASE_HOST":            c.Host,
+		"ELENTRA_TEAMS_DATABASE_SOCKET":          c.Socket,
+		"ELENTRA_TEAMS_DATABASE_PORT":            fmt.Sprint(c.Port),
+		"ELENTRA_TEAMS_DATABASE_USER":            c.User,
+		"ELENTRA_TEAMS_DATABASE_PASSWORD":        c.Password,
+		"ELENTRA_TEAMS_DATABASE_NAME":            c.Name,
+		"ELENTRA_TEAMS_DATABASE_AUTH_NAME":       c.AuthName,
+		"ELENTRA_TEAMS_DATABASE_TLS":             c.TLS,
+		"ELENTRA_TEAMS_MICROSOFT_AUTHORITY":      s.srv.URL,
+		"ELENTRA_TEAMS_MICROSOFT_GRAPH_ENDPOINT": s.srv.URL,
+	} {
+		t.Setenv(k, v)
+	}
+	// the auth schema's name holds the main one's: replace it first
+	s.replace = append(s.replace, c.AuthName, "entrada_auth", c.Name, "entrada")
+	return s
+}
+
+// requireRealServer skips the sample on the embedded server.
+func (s *sampleEnv) requireRealServer(why string) {
+	if s.dsn == "" {
+		s.t.Skipf("needs a real MySQL/MariaDB server (set %s): %s", elentratest.EnvDSN, why)
+	}
+}
+
+// admin is Elentra user 1.
+func (s *sampleEnv) admin() school.User {
+	return s.user(func(u school.User) bool { return u.ID == s.sch.Edge.Admin })
+}
+
+// faculty is a faculty member with a directory account.
+func (s *sampleEnv) faculty() school.User {
+	return s.user(func(u school.User) bool { return u.Kind == "faculty" && u.DirectoryID != "" && u.Email != "" })
+}
+
+func (s *sampleEnv) user(match func(school.User) bool) school.User {
+	for _, u := range s.sch.Users {
+		if match(u) {
+			return u
+		}
+	}
+	s.t.Fatal("the school has no such user")
+	return school.User{}
+}
+
+func (s *sampleEnv) writeFile(rel, text string, mode os.FileMode) string {
+	s.t.Helper()
+	p := filepath.Join(s.root, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), mode); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil { // whatever the umask
+		s.t.Fatal(err)
+	}
+	return p
+}
+
+// sql runs a statement on the sample's main schema.
+func (s *sampleEnv) sql(query string, args ...any) {
+	s.t.Helper()
+	if _, err := s.tdb.Root.Exec(query, args...); err != nil {
+		s.t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// requestID is a request-id or client-request-id the simulator made up.
+var requestID = regexp.MustCompile(`(request-id )[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
+func (s *sampleEnv) clean(out string) string {
+	for i := 0; i+1 < len(s.replace); i += 2 {
+		out = strings.ReplaceAll(out, s.replace[i], s.replace[i+1])
+	}
+	return requestID.ReplaceAllString(out, "${1}…")
+}
+
+// factory is a Factory at docNow on buffers, without a terminal.
+func (s *sampleEnv) factory(in io.Reader, out, errOut io.Writer) *Factory {
+	no := false
+	return &Factory{IO: &IOStreams{In: in, Out: out, ErrOut: errOut, stdinTTY: &no, stderrTTY: &no},
+		Now: func() time.Time { return docNow }, cron: &s.cron}
+}
+
+// run runs one command line with the sample's config file.
+func (s *sampleEnv) run(args ...string) (stdout, stderr string, code int) {
+	return s.runConfig(s.cfgPath, args...)
+}
+
+func (s *sampleEnv) runConfig(cfgPath string, args ...string) (stdout, stderr string, code int) {
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), append([]string{"--config", cfgPath}, args...), s.factory(strings.NewReader(""), &out, &errOut))
+	return s.clean(out.String()), s.clean(errOut.String()), code
+}
+
+// must runs a command that has to succeed.
+func (s *sampleEnv) must(args ...string) string {
+	s.t.Helper()
+	out, errOut, code := s.run(args...)
+	if code != 0 {
+		s.t.Fatalf("%s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// checks runs check-config (with the flags given) and returns the lines of
+// the checks named: the line, its fix and its details, in the order
+// check-config prints them.
+func (s *sampleEnv) checks(flags []string, ids ...string) string {
+	s.t.Helper()
+	out, _, _ := s.run(append([]string{"check-config"}, flags...)...)
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	var b strings.Builder
+	keep := false
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if line == "" {
+			continue
+		}
+		if !strings.HasPrefix(line, " ") {
+			keep = false
+			if f := strings.Fields(line); len(f) > 1 {
+				keep = want[strings.TrimSuffix(f[1], ":")]
+			}
+		}
+		if keep {
+			b.WriteString(line)
+		}
+	}
+	if b.Len() == 0 {
+		s.t.Fatalf("check-config printed no line of %v:\n%s", ids, out)
+	}
+	return b.String()
+}
+
+func (s *sampleEnv) offline(ids ...string) string { return s.checks(nil, ids...) }
+func (s *sampleEnv) online(ids ...string) string {
+	return s.checks([]string{"--online"}, ids...)
+}
+
+// lines keeps the lines of text that match re.
+func (s *sampleEnv) lines(text, re string) string {
+	s.t.Helper()
+	r := regexp.MustCompile(re)
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if l != "" && r.MatchString(l) {
+			b.WriteString(l)
+		}
+	}
+	if b.Len() == 0 {
+		s.t.Fatalf("no line matches %s in:\n%s", re, text)
+	}
+	return b.String()
+}
+
+// token stores, as authorize does, a token the simulator issued to a
+// directory user, its refresh token last used unused ago, with the scopes
+// the commands need unless given.
+func (s *sampleEnv) token(objectID, zone string, unused time.Duration, scopes ...string) {
+	s.t.Helper()
+	if len(scopes) == 0 {
+		scopes = config.Defaults().Microsoft.RequiredScopes()
+	}
+	upn := s.upn(objectID)
+	access, refresh := s.sim.IssueToken(objectID, scopes)
+	used := docNow.Add(-unused)
+	tok := &auth.Token{
+		OAuth:           &oauth2.Token{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", Expiry: docNow.Add(time.Hour)},
+		Scopes:          auth.NormalizeScopes(strings.Join(scopes, " ")),
+		AccountObjectID: objectID, AccountUPN: upn, OutlookTimezone: zone, AuthorizedAt: used, RefreshUsedAt: used,
+	}
+	if unused > time.Hour {
+		tok.OAuth.Expiry = used.Add(time.Hour)
+	}
+	key, err := base64.StdEncoding.DecodeString(testKey)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	sealer, err := auth.NewSealer(key)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	v := &auth.Vault{Table: store.New(s.tdb.DB), Sealer: sealer, Name: delegatedToken}
+	if err := v.Save(context.Background(), tok); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// upn is a directory user's userPrincipalName.
+func (s *sampleEnv) upn(objectID string) string {
+	for _, u := range s.sch.DirectoryUsers() {
+		if strings.EqualFold(u.ID, objectID) {
+			return u.UserPrincipalName
+		}
+	}
+	s.t.Fatalf("no directory user %s", objectID)
+	return ""
+}
+
+// signedIn links Elentra's administrator to its directory account and
+// stores its token: what authorize leaves.
+func (s *sampleEnv) signedIn() *sampleEnv {
+	a := s.admin()
+	s.must("users", "link", fmt.Sprint(a.ID), a.DirectoryID)
+	s.token(a.DirectoryID, "America/Toronto", 0)
+	return s
+}
+
+// authorize runs authorize --no-browser and plays the browser: it opens
+// the address printed and pastes the one the simulator sends it to.
+func (s *sampleEnv) authorize(args ...string) (stdout, stderr string, code int) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	var errOut bytes.Buffer
+	done := make(chan int)
+	go func() {
+		c := run(context.Background(), append([]string{"--config", s.cfgPath, "authorize", "--no-browser"}, args...), s.factory(inR, outW, &errOut))
+		outW.Close()
+		done <- c
+	}()
+	var out strings.Builder
+	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	sc := bufio.NewScanner(outR)
+	for sc.Scan() {
+		line := sc.Text()
+		out.WriteString(line + "\n")
+		if !isSignInURL(line) {
+			continue
+		}
+		resp, err := browser.Get(line)
+		if err != nil {
+			s.t.Errorf("browser: %v", err)
+			inW.Close()
+			continue
+		}
+		resp.Body.Close()
+		fmt.Fprintln(inW, resp.Header.Get("Location"))
+	}
+	code = <-done
+	inW.Close()
+	return s.clean(out.String()), s.clean(errOut.String()), code
+}
+
+// randomName is a name no other test run uses at the same time.
+func randomName(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// docSamples are the producers of the samples of docs/*.md, by name.
+var docSamples = map[string]func(s *sampleEnv) string{
+	// configuration.md
+	"config-errors": func(s *sampleEnv) string {
+		var out string
+		stop := func(cfgPath string) {
+			_, errOut, code := s.runConfig(cfgPath, "sync")
+			if code != ExitUsage {
+				s.t.Fatalf("sync exited %d, want %d:\n%s", code, ExitUsage, errOut)
+			}
+			out += s.lines(errOut, "^elentra-teams: ")
+		}
+		stop(s.writeFile("etc/elentra-teams/config.yaml", "sync:\n  max_action: 100\nelentra:\n  url: https://elentra.example.edu\n", 0o640))
+		s.writeFile("etc/elentra-teams/config.yaml", "elentra:\n  url: https://elentra.example.edu\n", 0o640)
+		s.t.Setenv("ELENTRA_TEAMS_SYNC_CONCURRENCY", "four")
+		stop(s.cfgPath)
+		s.t.Setenv("ELENTRA_TEAMS_SYNC_CONCURRENCY", "4")
+		s.t.Setenv("ELENTRA_TEAMS_SYNC_COURSE_END", "delete")
+		stop(s.cfgPath)
+		return out
+	},
+
+	// troubleshooting.md: Teams are not created
+	"courses-enabled": func(s *sampleEnv) string {
+		return s.withSchool().offline("courses.enabled")
+	},
+	"courses-errors": func(s *sampleEnv) string {
+		s.withSchool()
+		s.sql("INSERT INTO msteams_courses (course_id, enabled, group_id, state, last_error, last_error_at, created_at, updated_at) VALUES (6, 1, ?, 'group', ?, ?, ?, ?)",
+			"482903b9-4126-4506-bd0b-0e3d9b1a6209",
+			"make the group 482903b9-4126-4506-bd0b-0e3d9b1a6209 a Team: graph: PUT /groups/482903b9-4126-4506-bd0b-0e3d9b1a6209/team: 502 BadGateway: Failed to execute backend request. (after 8 attempts) (request-id 5f1c2a9e-7b3d-4e8f-9a10-2c4d6e8f0a1b)",
+			docNow.Add(-time.Minute), docNow, docNow)
+		return s.offline("courses.errors")
+	},
+	"no-owner-application": func(s *sampleEnv) string {
+		s.withSchool()
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_AUTH_MODE", "application")
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_REDIRECT_URI", "")
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_ORGANIZER", s.upn(s.admin().DirectoryID))
+		s.t.Setenv("ELENTRA_TEAMS_SYNC_ALL_ACTIVE_COURSES", "true")
+		s.must("authorize", "--timezone", "America/Toronto")
+		s.must("sync-users")
+		out, _, _ := s.run("sync-teams", "--dry-run")
+		return s.lines(out, `^! course \d+ .*no Team is created without one`)
+	},
+
+	// A learner is not in the Team
+	"users-object-ids": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.t.Setenv("ELENTRA_TEAMS_SYNC_ALL_ACTIVE_COURSES", "true")
+		s.must("sync-users")
+		return s.offline("users.object_ids")
+	},
+
+	// The time zones cannot be fetched
+	"authorize-no-mailbox": func(s *sampleEnv) string {
+		s.withSchool()
+		s.sim.SetFaults(graphsim.Faults{NoMailboxUserIDs: []string{s.admin().DirectoryID}})
+		_, errOut, code := s.authorize("--timezone", "America/Toronto")
+		if code != 1 {
+			s.t.Fatalf("authorize exited %d:\n%s", code, errOut)
+		}
+		return s.lines(errOut, `^elentra-teams: `)
+	},
+	"teams-meetings-no-mailbox": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.sim.SetFaults(graphsim.Faults{NoMailboxUserIDs: []string{s.admin().DirectoryID}})
+		return s.online("graph.teams_meetings")
+	},
+	"admin-unknown": func(s *sampleEnv) string {
+		s.withSchool()
+		s.sql("UPDATE "+s.tdb.AuthName+".user_data SET email = '' WHERE id = ?", s.admin().ID)
+		return s.offline("elentra.admin")
+	},
+
+	// The token is not Elentra user 1's
+	"token-account": func(s *sampleEnv) string {
+		s.withSchool()
+		a := s.admin()
+		s.must("users", "link", fmt.Sprint(a.ID), a.DirectoryID)
+		s.token(s.faculty().DirectoryID, "America/Toronto", 0)
+		return s.offline("token.account")
+	},
+
+	// Nothing happens, and nothing says why
+	"cron-none": func(s *sampleEnv) string {
+		return s.offline("cron.entry")
+	},
+	"cron-dotted": func(s *sampleEnv) string {
+		s.writeFile("etc/cron.d/elentra-teams.dpkg-dist", "40 * * * * elentra-teams /usr/bin/elentra-teams --config /etc/elentra-teams/config.yaml sync --quiet\n", 0o644)
+		return s.offline("cron.entry")
+	},
+	"cron-other-config": func(s *sampleEnv) string {
+		s.writeFile("etc/cron.d/elentra-teams-staging", "46 * * * * elentra-teams /usr/bin/elentra-teams --config /etc/elentra-teams/staging.yaml sync --quiet\n", 0o644)
+		return s.offline("cron.entry")
+	},
+	"runs-recent": func(s *sampleEnv) string {
+		s.withSchool()
+		run := func(command string, startedAgo, took time.Duration, exit int, errText string) {
+			started := docNow.Add(-startedAgo)
+			var finished, code, e any
+			if took >= 0 {
+				finished, code = started.Add(took), exit
+			}
+			if errText != "" {
+				e = errText
+			}
+			s.sql("INSERT INTO msteams_runs (command, started_at, finished_at, exit_code, dry_run, error) VALUES (?, ?, ?, ?, 0, ?)", command, started, finished, code, e)
+		}
+		run("sync", 72*time.Hour, time.Minute, 0, "")
+		out := s.offline("runs.recent")
+		run("sync", 7*time.Hour, -1, 0, "")
+		out += s.offline("runs.recent")
+		run("sync", 2*time.Hour, time.Minute, 0, "")
+		run("sync-members", time.Hour, time.Minute, 1, "all 1 attempted changes failed (see the report); the next run retries them")
+		return out + s.offline("runs.recent")
+	},
+	"elentra-cron-jobs": func(s *sampleEnv) string {
+		s.withSchool()
+		s.sql("INSERT INTO cron (id, command, schedule, active) VALUES (1, 'php artisan queue:work', '* * * * *', 1), (2, 'php artisan microsoft:sync-teams', '0 0 * * *', 1)")
+		return s.offline("elentra.cron_jobs")
+	},
+
+	// The link is there but not clickable until shortly before the event
+	"meeting-window": func(s *sampleEnv) string {
+		s.withSchool()
+		var out string
+		for _, v := range []string{"10", "0", "1440x", "-30", "2880"} {
+			s.sql("UPDATE settings SET value = ? WHERE shortname = 'personal_meeting_window_minutes'", v)
+			out += s.offline("elentra.meeting_window")
+		}
+		return out
+	},
+
+	// The integration is switched off
+	"teams-enabled": func(s *sampleEnv) string {
+		s.withSchool()
+		s.sql("UPDATE settings SET value = '0' WHERE shortname = 'microsoft_teams_enabled'")
+		out := s.offline("elentra.teams_enabled")
+		s.sql("DELETE FROM settings WHERE shortname = 'microsoft_teams_enabled'")
+		return out + s.offline("elentra.teams_enabled")
+	},
+	"sync-disabled": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.sql("UPDATE settings SET value = '0' WHERE shortname = 'microsoft_teams_enabled'")
+		return s.must("sync")
+	},
+
+	// The refresh token expired (90 days unused) or was revoked
+	"token-refresh-stored": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.token(s.admin().DirectoryID, "America/Toronto", 80*24*time.Hour)
+		out := s.offline("token.refresh")
+		s.token(s.admin().DirectoryID, "America/Toronto", 91*24*time.Hour)
+		return out + s.offline("token.refresh")
+	},
+	"token-refresh-online": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.sim.ExpireRefreshTokens()
+		return s.online("token.refresh")
+	},
+	"sync-refresh-expired": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.must("courses", "enable", "2")
+		s.must("sync")
+		s.sim.ExpireRefreshTokens()
+		s.sim.ExpireAccessTokens()
+		_, errOut, code := s.run("sync")
+		if code != ExitAuth {
+			s.t.Fatalf("sync exited %d:\n%s", code, errOut)
+		}
+		return errOut
+	},
+
+	// The token endpoint fails, or does not answer
+	"token-endpoint": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprint(w, "<html><body>502 Bad Gateway</body></html>")
+		}))
+		s.t.Cleanup(proxy.Close)
+		s.replace = append(s.replace, proxy.URL, "https://sso-proxy.example.edu")
+		s.must("courses", "enable", "4")
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_TOKEN_URL", proxy.URL+"/token")
+		s.sim.ExpireAccessTokens()
+		_, errOut, code := s.run("sync-teams")
+		if code != ExitFailed {
+			s.t.Fatalf("sync-teams exited %d:\n%s", code, errOut)
+		}
+		return errOut + s.online("token.refresh")
+	},
+
+	// The wrong tenant, client or secret
+	"tenant-client-secret": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_TENANT_ID", "11111111-2222-3333-4444-555555555555")
+		out := s.online("token.refresh")
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_TENANT_ID", sampleTenant)
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_CLIENT_ID", "22222222-3333-4444-5555-666666666666")
+		out += s.online("token.refresh")
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_CLIENT_ID", sampleClient)
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_CLIENT_SECRET", "fake-but-not-the-one")
+		out += s.online("token.refresh")
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_CLIENT_SECRET", "6a7b8c9d-0000-4000-8000-000000000001")
+		return out + s.offline("config.client_secret")
+	},
+
+	// The Outlook time zone does not match Elentra's
+	"token-timezone": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.token(s.admin().DirectoryID, "Europe/London", 0)
+		return s.offline("token.timezone")
+	},
+	"authorize-zone-mismatch": func(s *sampleEnv) string {
+		s.withSchool()
+		_, errOut, code := s.authorize("--timezone", "Europe/London")
+		if code != 1 {
+			s.t.Fatalf("authorize exited %d:\n%s", code, errOut)
+		}
+		return s.lines(errOut, `^elentra-teams: `)
+	},
+
+	// "This database's installation … was made on …"
+	"installation-copy": func(s *sampleEnv) string {
+		s.requireRealServer("the server's hostname, port and data directory are a real server's")
+		s.withSchool().signedIn()
+		var server struct {
+			Host    string `db:"host"`
+			Port    int    `db:"port"`
+			Datadir string `db:"datadir"`
+		}
+		if err := s.tdb.Root.Get(&server, "SELECT @@hostname AS host, @@port AS port, @@datadir AS datadir"); err != nil {
+			s.t.Fatal(err)
+		}
+		// Production's server was db-prod; this one is shown as db-staging,
+		// with the usual port and data directory.
+		where := fmt.Sprintf(":%d (data directory %s)", server.Port, server.Datadir)
+		s.replace = append(s.replace, "on "+server.Host+where, "on db-staging"+where, where, ":3306 (data directory /var/lib/mysql/)",
+			"→ "+server.Host+")", "→ db-staging)")
+		s.sql("UPDATE msteams_installation SET server_hostname = 'db-prod'")
+		_, errOut, code := s.run("sync")
+		if code != ExitFailed {
+			s.t.Fatalf("sync exited %d:\n%s", code, errOut)
+		}
+		return errOut + s.offline("database.installation")
+	},
+
+	// A learner who left is still in the Team, a meeting is not cancelled:
+	// a guard held
+	"guards": func(s *sampleEnv) string {
+		spec := docSpec()
+		spec.EventsPerCourse = 3
+		s.withSchool(spec).signedIn()
+		s.t.Setenv("ELENTRA_TEAMS_SYNC_ALL_ACTIVE_COURSES", "true")
+		s.t.Setenv("ELENTRA_TEAMS_SYNC_ALL_COURSE_EVENTS", "true")
+		s.t.Setenv("ELENTRA_TEAMS_SYNC_COURSE_END", "archive")
+		s.must("sync")
+		guard := `^! .*(would be removed|would be cancelled|would remove|would cancel|would archive)`
+		// one course's audience reads empty
+		s.sql("UPDATE course_audience SET audience_active = 0 WHERE course_id = 2")
+		out := s.lines(s.must("sync-members"), guard)
+		s.sql("UPDATE course_audience SET audience_active = 1 WHERE course_id = 2")
+		// one course's events are deleted
+		s.sql("DELETE FROM events WHERE course_id = 3")
+		out += s.lines(s.must("sync-events"), guard)
+		// every event is deleted, the per-course guard set wide open
+		s.t.Setenv("ELENTRA_TEAMS_SYNC_CANCEL_GUARD_PERCENT", "100")
+		s.sql("DELETE FROM events")
+		out += s.lines(s.must("sync-events"), guard)
+		// every audience reads empty, the per-Team guard set wide open
+		s.t.Setenv("ELENTRA_TEAMS_SYNC_REMOVAL_GUARD_PERCENT", "100")
+		s.sql("UPDATE course_audience SET audience_active = 0")
+		out += s.lines(s.must("sync-members"), guard)
+		// every course switched off
+		s.t.Setenv("ELENTRA_TEAMS_SYNC_ALL_ACTIVE_COURSES", "false")
+		return out + s.lines(s.must("sync-teams"), guard)
+	},
+
+	// Teams' cap of 1,000 teams per user
+	"teams-limit": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.sql("INSERT INTO msteams_courses (course_id, group_id, state, created_at, updated_at) WITH RECURSIVE n (i) AS (SELECT 1001 UNION ALL SELECT i + 1 FROM n WHERE i < 1843) SELECT i, CONCAT('group-', i), 'team', ?, ? FROM n",
+			docNow, docNow)
+		return s.offline("teams.limit")
+	},
+
+	// Other lines
+	"config-endpoints": func(s *sampleEnv) string {
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_TOKEN_URL", "https://sso-proxy.example.edu/token")
+		return s.offline("config.endpoints")
+	},
+	"redirect-uri": func(s *sampleEnv) string {
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_REDIRECT_URI", "http://localhost/callback")
+		out := s.offline("config.redirect_uri")
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_REDIRECT_URI", "https://elentra.example.edu/api/ms-graph-oauth.php")
+		return out + s.offline("config.redirect_uri")
+	},
+	"token-scopes": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.token(s.admin().DirectoryID, "America/Toronto", 0, "offline_access", "User.ReadBasic.All", "Group.ReadWrite.All", "Team.ReadBasic.All")
+		return s.offline("token.scopes")
+	},
+	"teams-meetings-no-teams": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.sim.SetFaults(graphsim.Faults{NoTeamsForBusiness: true})
+		return s.online("graph.teams_meetings")
+	},
+	"token-stored-key": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.t.Setenv("ELENTRA_TEAMS_TOKEN_ENCRYPTION_KEY", base64.StdEncoding.EncodeToString([]byte("another-fake-token-key-32-bytes!")))
+		return s.offline("token.stored")
+	},
+	"database-connect": func(s *sampleEnv) string {
+		s.requireRealServer("a server account without privileges")
+		out := s.offline("database.connect")
+		s.withSchool()
+		user := randomName("et_doc_")
+		if _, err := s.tdb.Root.Exec("CREATE USER '" + user + "'@'%' IDENTIFIED BY 'fake-doc-password'"); err != nil {
+			s.t.Skipf("the test account may not create a server user (CREATE USER): %v", err)
+		}
+		s.t.Cleanup(func() { _, _ = s.tdb.Root.Exec("DROP USER '" + user + "'@'%'") })
+		s.replace = append(s.replace, user, "elentra_teams")
+		s.t.Setenv("ELENTRA_TEAMS_DATABASE_USER", user)
+		s.t.Setenv("ELENTRA_TEAMS_DATABASE_PASSWORD", "fake-doc-password")
+		s.t.Setenv("ELENTRA_TEAMS_DATABASE_NAME", "entrada_typo")
+		return out + s.offline("database.connect")
+	},
+	"config-permissions": func(s *sampleEnv) string {
+		settings := s.writeFile("var/www/elentra/www-root/core/config/settings.inc.php",
+			"<?php\ndefine(\"DATABASE_PASS\", \"fake-db-password\");\ndefine(\"MS_OAUTH_CLIENT_SECRET\", \"fake-client-secret\");\n", 0o644)
+		s.t.Setenv("ELENTRA_TEAMS_DATABASE_PASSWORD", "")
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_CLIENT_SECRET", "")
+		return s.checks([]string{"--elentra-settings", settings}, "config.permissions")
+	},
+	"config-database-tls": func(s *sampleEnv) string {
+		s.t.Setenv("ELENTRA_TEAMS_DATABASE_HOST", "db.example.edu")
+		s.t.Setenv("ELENTRA_TEAMS_DATABASE_PORT", "3306")
+		return s.offline("config.database")
+	},
+	"config-file-typo": func(s *sampleEnv) string {
+		if err := os.WriteFile("typo.yaml", []byte("microsoft:\n  tenant: 0d0e0f10-0000-4000-8000-00000000aaaa\n"), 0o640); err != nil {
+			s.t.Fatal(err)
+		}
+		out, _, _ := s.runConfig("typo.yaml", "check-config")
+		return s.lines(out, `^(✗ config.file: |    fix: did you mean)`)
+	},
+}
