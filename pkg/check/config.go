@@ -52,11 +52,18 @@ func (e *Env) validate(c *config.Config, need config.Need) error {
 	return e.annotate(err)
 }
 
-// annotate fills in where the key of a configuration error got its value.
+// annotate fills in where the key of a configuration error got its value,
+// and for a key left unset, why Elentra's settings did not give it.
 func (e *Env) annotate(err error) error {
 	var ce *config.Error
-	if errors.As(err, &ce) && ce.Source == "" && e.Source != nil {
+	if !errors.As(err, &ce) {
+		return err
+	}
+	if ce.Source == "" && e.Source != nil {
 		ce.Source = e.Source(ce.Key)
+	}
+	if why, ok := e.Elentra.Why(ce.Key); ok && ce.Problem == "not set" {
+		ce.Problem = "not set (" + why + ")"
 	}
 	return err
 }
@@ -208,9 +215,9 @@ type elentraFile struct {
 }
 
 // elentraSecretFiles reads Elentra's settings files again and returns those
-// that give a secret as a literal (settings*.inc.php: DATABASE_PASS and
-// MS_OAUTH_CLIENT_SECRET; Elentra 1.9's config.inc.php: the database
-// password), with the secrets' keys.
+// that give a secret as a literal (settings*.inc.php or a file it includes:
+// DATABASE_PASS and MS_OAUTH_CLIENT_SECRET; Elentra 1.9's config.inc.php:
+// the database password), with the secrets' keys.
 func elentraSecretFiles(settings string) []elentraFile {
 	if settings == "" {
 		return nil
@@ -220,10 +227,7 @@ func elentraSecretFiles(settings string) []elentraFile {
 		return nil
 	}
 	var out []elentraFile
-	for _, path := range []string{es.SettingsPath, es.ConfigPath} {
-		if path == "" {
-			continue
-		}
+	for _, path := range es.Paths {
 		f := elentraFile{path: path}
 		for _, k := range config.Keys() {
 			if k.Secret && es.Files[k.Path] == path {
@@ -305,7 +309,11 @@ func checkClientSecret(_ context.Context, e *Env) Result {
 	}
 	m := e.Config.Microsoft
 	if m.ClientSecret == "" {
-		return fail("microsoft.client_secret is not set",
+		msg := "microsoft.client_secret is not set"
+		if why, ok := e.Elentra.Why("microsoft.client_secret"); ok {
+			msg += " (" + why + ")"
+		}
+		return fail(msg,
 			"set ELENTRA_TEAMS_MICROSOFT_CLIENT_SECRET, or microsoft.client_secret_file naming a file that holds the client secret's Value")
 	}
 	key := "microsoft.client_secret"

@@ -201,26 +201,22 @@ func checkElentraCron(ctx context.Context, e *Env) Result {
 	if !ok {
 		return pass("Elentra has no cron table (it has one from 1.22): no Elentra job syncs Teams beside this tool")
 	}
-	jobs, err := e.db.ElentraCronJobs(ctx)
+	cron, err := e.db.ElentraCronJobs(ctx)
 	if err != nil {
 		return fail(text.OneLine(err.Error()), "check that database.user may read Elentra's cron table")
 	}
-	var active, inactive []string
-	for _, j := range jobs {
-		if j.Active {
-			active = append(active, fmt.Sprint(j.ID))
-		} else {
-			inactive = append(inactive, fmt.Sprint(j.ID))
+	if active := cron.Active(); len(active) > 0 {
+		rows := make([]string, len(active))
+		for i, j := range active {
+			rows[i] = j.String()
 		}
+		return fail(fmt.Sprintf("Elentra's own Microsoft jobs are active in its cron table (%s): they sync the same tenant as this tool, so both create, rename and remove", elentra.CronJobIDs(active)),
+			"run 'elentra-teams setup --takeover' to switch them off (this tool does their work); 'elentra-teams setup --takeover --dry-run' lists them first").with(rows...)
 	}
-	if len(active) > 0 {
-		return fail(fmt.Sprintf("Elentra's own Microsoft jobs are active in its cron table (id %s): they sync the same tenant as this tool, so both create, rename and remove", strings.Join(active, ", ")),
-			"run 'elentra-teams setup --takeover' to switch them off (this tool does their work)")
+	if len(cron.Jobs) > 0 {
+		return pass("Elentra's own Microsoft jobs are switched off in its cron table (%s)", elentra.CronJobIDs(cron.Jobs))
 	}
-	if len(inactive) > 0 {
-		return pass("Elentra's own Microsoft jobs are switched off in its cron table (id %s)", strings.Join(inactive, ", "))
-	}
-	return pass("Elentra's cron table holds none of its own Microsoft jobs")
+	return pass("no row of Elentra's cron table names a Microsoft or Teams job")
 }
 
 func checkAdmin(ctx context.Context, e *Env) Result {

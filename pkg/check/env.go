@@ -32,6 +32,9 @@ type Env struct {
 	Source func(key string) string
 	// FileKeys are the keys set in the config file.
 	FileKeys map[string]bool
+	// Elentra is what Elentra's settings files gave, nil when none was
+	// read: a key they left unset says why.
+	Elentra *config.ElentraSettings
 	// ConfigPaths are where a config file is looked for when none is named.
 	ConfigPaths []string
 

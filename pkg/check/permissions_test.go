@@ -63,6 +63,11 @@ return array("database" => array("host" => "db.example.edu", "password" => "fake
 			file(t, filepath.Join(e19, "config.inc.php"), configInc, 0o604)
 		}, Warn, []string{"Elentra's " + filepath.Join(e19, "config.inc.php") + " holds database.password and is readable by every user (mode 0604)"},
 			[]string{"run: chmod o-rwx " + filepath.Join(e19, "config.inc.php") + ";"}},
+		{"a file Elentra's settings include", func(c *config.Config) {
+			c.Elentra.SettingsFile = file(t, filepath.Join(dir, "inc", "settings.inc.php"), "<?php\nrequire_once __DIR__ . '/secrets.inc.php';\n", 0o644)
+			file(t, filepath.Join(dir, "inc", "secrets.inc.php"), settings, 0o644)
+		}, Warn, []string{"Elentra's " + filepath.Join(dir, "inc", "secrets.inc.php") + " holds database.password and microsoft.client_secret and is readable by every user (mode 0644)"},
+			[]string{"run: chmod o-rwx " + filepath.Join(dir, "inc", "secrets.inc.php") + ";"}},
 		{"config file every user may write", func(c *config.Config) {
 			c.File = file(t, filepath.Join(dir, "w", "config.yaml"), "database:\n  host: db\n", 0o666)
 		}, Warn, []string{"config file " + filepath.Join(dir, "w", "config.yaml") + " may be written by every user (mode 0666): whoever writes it can redirect microsoft.token_url"},

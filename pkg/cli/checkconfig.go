@@ -82,11 +82,7 @@ func (f *Factory) loadUnvalidated() (*loadedConfig, error) {
 		return nil, err
 	}
 	f.loaded = l
-	if l.elentra != nil {
-		for _, k := range l.elentra.UnresolvedKeys() {
-			f.Logger.Debug("Elentra setting not read", "key", k, "why", l.elentra.Unresolved[k])
-		}
-	}
+	l.logElentra(f.Logger)
 	return l, nil
 }
 
@@ -108,7 +104,7 @@ func checkConfigRun(ctx context.Context, o *checkConfigOptions) error {
 		env.LoadErr = err
 	} else {
 		cfg := l.cfg
-		env.Config, env.Source, env.FileKeys = cfg, l.sourceOf, l.fileKey
+		env.Config, env.Source, env.FileKeys, env.Elentra = cfg, l.sourceOf, l.fileKey, l.elentra
 		if cfg.Microsoft.Application() {
 			env.TokenName = applicationToken
 		}

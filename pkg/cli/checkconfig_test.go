@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +87,7 @@ func TestCronLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sched, _ := cronSchedule(time.Hour, "entrada")
+	sched, _ := cronSchedule(time.Hour, "", "entrada")
 	want := sched + ` elentra-teams /usr/bin/elentra-teams --config '/etc/elentra-teams/50\% off.yaml' sync --quiet`
 	if lines.CronD != want {
 		t.Errorf("cron.d line = %q, want %q", lines.CronD, want)
@@ -95,32 +96,127 @@ func TestCronLines(t *testing.T) {
 		t.Errorf("crontab line = %q", lines.Crontab)
 	}
 	// Another database starts at another minute (for these two names).
-	other, _ := cronSchedule(time.Hour, "entrada_staging")
+	other, _ := cronSchedule(time.Hour, "", "entrada_staging")
 	if other == sched {
 		t.Errorf("entrada and entrada_staging both start at %q", sched)
 	}
 }
 
+// The schedule is written in plain fields, each correct for its interval:
+// database "entrada" derives minute 40, "entrada_staging" minute 6.
 func TestCronSchedule(t *testing.T) {
 	for _, tt := range []struct {
 		every time.Duration
-		re    string
+		at    string
+		db    string
+		want  string
 	}{
-		{time.Hour, `^\d{1,2} \* \* \* \*$`},
-		{6 * time.Hour, `^\d{1,2} [0-5]-23/6 \* \* \*$`},
-		{24 * time.Hour, `^\d{1,2} \d{1,2}-23/24 \* \* \*$`},
-		{15 * time.Minute, `^\d{1,2}-59/15 \* \* \* \*$`},
+		{time.Hour, "", "entrada", "40 * * * *"},
+		{time.Hour, "", "entrada_staging", "6 * * * *"},
+		{5 * time.Minute, "", "entrada", "0,5,10,15,20,25,30,35,40,45,50,55 * * * *"},
+		{10 * time.Minute, "", "entrada_staging", "6,16,26,36,46,56 * * * *"},
+		{15 * time.Minute, "", "entrada", "10,25,40,55 * * * *"},
+		{20 * time.Minute, "", "entrada", "0,20,40 * * * *"},
+		{30 * time.Minute, "", "entrada", "10,40 * * * *"},
+		{30 * time.Minute, "", "entrada_staging", "6,36 * * * *"},
+		{2 * time.Hour, "", "entrada", "40 */2 * * *"},
+		{3 * time.Hour, "", "entrada", "40 */3 * * *"},
+		{6 * time.Hour, "", "entrada", "40 */6 * * *"},
+		{12 * time.Hour, "", "entrada_staging", "6 */12 * * *"},
+		// Daily: in the hour after midnight (the guide's time) at the
+		// derived minute, or at --at.
+		{24 * time.Hour, "", "entrada", "40 0 * * *"},
+		{24 * time.Hour, "", "entrada_staging", "6 0 * * *"},
+		{24 * time.Hour, "00:00", "entrada", "0 0 * * *"},
+		{24 * time.Hour, "2:30", "entrada", "30 2 * * *"},
+		{24 * time.Hour, "23:59", "entrada", "59 23 * * *"},
+		{24 * time.Hour, "07:05", "entrada", "5 7 * * *"},
 	} {
-		got, err := cronSchedule(tt.every, "entrada")
-		if err != nil || !regexp.MustCompile(tt.re).MatchString(got) {
-			t.Errorf("cronSchedule(%s) = %q, %v; want %s", tt.every, got, err, tt.re)
+		got, err := cronSchedule(tt.every, tt.at, tt.db)
+		if err != nil || got != tt.want {
+			t.Errorf("cronSchedule(%s, %q, %s) = %q, %v; want %q", tt.every, tt.at, tt.db, got, err, tt.want)
+			continue
+		}
+		// Read as cron reads it, the line runs once every interval, all
+		// day, every day.
+		runs := cronRunsInADay(t, got)
+		if n := int(24 * time.Hour / tt.every); len(runs) != n {
+			t.Errorf("%q runs %d times a day, want %d", got, len(runs), n)
+		}
+		for i := range runs {
+			next := runs[(i+1)%len(runs)]
+			if i == len(runs)-1 {
+				next += 24 * 60
+			}
+			if gap := time.Duration(next-runs[i]) * time.Minute; gap != tt.every {
+				t.Errorf("%q: %d min after a run at minute %d of the day, want %s", got, next-runs[i], runs[i], tt.every)
+			}
 		}
 	}
-	for _, bad := range []time.Duration{7 * time.Minute, 90 * time.Minute, 48 * time.Hour, time.Minute} {
-		if _, err := cronSchedule(bad, "entrada"); err == nil {
-			t.Errorf("cronSchedule(%s) accepted", bad)
+	for _, bad := range []struct {
+		every time.Duration
+		at    string
+	}{
+		{7 * time.Minute, ""}, {90 * time.Minute, ""}, {48 * time.Hour, ""}, {time.Minute, ""}, {5 * time.Hour, ""}, {0, ""},
+		{time.Hour, "00:00"}, {24 * time.Hour, "25:00"}, {24 * time.Hour, "1:2"},
+	} {
+		if got, err := cronSchedule(bad.every, bad.at, "entrada"); err == nil {
+			t.Errorf("cronSchedule(%s, %q) = %q, accepted", bad.every, bad.at, got)
 		}
 	}
+}
+
+// cronRunsInADay reads the five time fields of a cron line as cron does
+// (numbers, lists, ranges, steps and *) and returns the minutes of the day
+// at which it runs; the day fields must be *.
+func cronRunsInADay(t *testing.T, sched string) []int {
+	t.Helper()
+	f := strings.Fields(sched)
+	if len(f) != 5 || f[2] != "*" || f[3] != "*" || f[4] != "*" {
+		t.Fatalf("%q: want five fields, the last three *", sched)
+	}
+	field := func(s string, max int) map[int]bool {
+		set := map[int]bool{}
+		for _, part := range strings.Split(s, ",") {
+			rng, step := part, 1
+			if r, st, ok := strings.Cut(part, "/"); ok {
+				n, err := strconv.Atoi(st)
+				if err != nil || n < 1 {
+					t.Fatalf("%q: bad step in %q", sched, part)
+				}
+				rng, step = r, n
+			}
+			lo, hi := 0, max
+			if rng != "*" {
+				a, b, isRange := strings.Cut(rng, "-")
+				var err1, err2 error
+				lo, err1 = strconv.Atoi(a)
+				hi, err2 = lo, nil
+				if isRange {
+					hi, err2 = strconv.Atoi(b)
+				} else if step > 1 {
+					hi = max
+				}
+				if err1 != nil || err2 != nil || lo < 0 || hi > max || lo > hi {
+					t.Fatalf("%q: bad field %q", sched, part)
+				}
+			}
+			for v := lo; v <= hi; v += step {
+				set[v] = true
+			}
+		}
+		return set
+	}
+	mins, hours := field(f[0], 59), field(f[1], 23)
+	var runs []int
+	for h := 0; h < 24; h++ {
+		for m := 0; m < 60; m++ {
+			if hours[h] && mins[m] {
+				runs = append(runs, h*60+m)
+			}
+		}
+	}
+	return runs
 }
 
 // TestCheckConfigJSONWithoutConfiguration runs the command when the config

@@ -21,6 +21,19 @@ func TestCrontabFlags(t *testing.T) {
 		// --every is checked with the configuration read (crontabRun)
 		{args: []string{"crontab", "--every", "7m"}, want: cronOptions{every: 7 * time.Minute, user: "elentra-teams"}},
 		{args: []string{"crontab", "--every", "hourly"}, wantErr: `invalid argument "hourly" for "--every" flag`},
+		// --at is a daily run's time: alone it makes the run daily, with
+		// --every it needs a day, and it is a time of day.
+		{args: []string{"crontab", "--at", "00:00"}, want: cronOptions{every: 24 * time.Hour, at: "00:00", user: "elentra-teams"}},
+		{args: []string{"crontab", "--at", "2:30", "--every", "24h"}, want: cronOptions{every: 24 * time.Hour, at: "2:30", user: "elentra-teams"}},
+		{args: []string{"crontab", "--every", "1440m", "--at", "23:59"}, want: cronOptions{every: 24 * time.Hour, at: "23:59", user: "elentra-teams"}},
+		{args: []string{"crontab", "--at", "02:30", "--every", "1h"}, wantErr: "--at sets the time of a daily run, and --every 1h0m0s is not a day"},
+		{args: []string{"crontab", "--every", "12h", "--at", "02:30"}, wantErr: "--at sets the time of a daily run, and --every 12h0m0s is not a day"},
+		{args: []string{"crontab", "--at", "24:00"}, wantErr: `--at "24:00": give the time of day of the daily run as HH:MM on the 24-hour clock, 00:00 to 23:59`},
+		{args: []string{"crontab", "--at", "2:5"}, wantErr: `--at "2:5": give the time of day`},
+		{args: []string{"crontab", "--at", "0230"}, wantErr: `--at "0230": give the time of day`},
+		{args: []string{"crontab", "--at", "12:60"}, wantErr: `--at "12:60": give the time of day`},
+		{args: []string{"crontab", "--at", "-1:30"}, wantErr: `--at "-1:30": give the time of day`},
+		{args: []string{"crontab", "--at", "midnight"}, wantErr: `--at "midnight": give the time of day`},
 		{args: []string{"crontab", "now"}, wantErr: `unknown command "now" for "elentra-teams crontab"`},
 	})
 }
@@ -42,7 +55,7 @@ func crontabOn(t *testing.T, cfg config.Config, output string, o cronOptions) (*
 func TestCrontabRun(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.Database.Name = "entrada"
-	sched, err := cronSchedule(2*time.Hour, "entrada")
+	sched, err := cronSchedule(2*time.Hour, "", "entrada")
 	if err != nil {
 		t.Fatal(err)
 	}

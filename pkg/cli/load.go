@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"reflect"
 	"strconv"
@@ -53,7 +54,8 @@ func (l *loadedConfig) sourceOf(key string) string {
 }
 
 // annotate fills in the source of a configuration error, and for a key that
-// Elentra's settings could not give as a literal, says so.
+// Elentra's settings could not give as a literal, or may give in a file that
+// was not read, says so.
 func (l *loadedConfig) annotate(err error) error {
 	var ce *config.Error
 	if !errors.As(err, &ce) {
@@ -62,12 +64,24 @@ func (l *loadedConfig) annotate(err error) error {
 	if ce.Source == "" {
 		ce.Source = l.sourceOf(ce.Key)
 	}
-	if l.elentra != nil {
-		if why, ok := l.elentra.Unresolved[ce.Key]; ok && ce.Problem == "not set" {
-			ce.Problem = "not set (" + why + ")"
-		}
+	if why, ok := l.elentra.Why(ce.Key); ok && ce.Problem == "not set" {
+		ce.Problem = "not set (" + why + ")"
 	}
 	return err
+}
+
+// logElentra logs, at debug level, what Elentra's settings files did not
+// give: each value that is not a literal, each include that was not read.
+func (l *loadedConfig) logElentra(logger *slog.Logger) {
+	if l.elentra == nil {
+		return
+	}
+	for _, k := range l.elentra.UnresolvedKeys() {
+		logger.Debug("Elentra setting not read", "key", k, "why", l.elentra.Unresolved[k])
+	}
+	for _, inc := range l.elentra.NotRead {
+		logger.Debug("Elentra settings file not read", "include", inc)
+	}
 }
 
 // loadConfig builds the Config: flag > env > config file > Elentra settings

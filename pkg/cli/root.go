@@ -180,7 +180,7 @@ func newBaseCmd(f *Factory) *cobra.Command {
 	root.SuggestionsMinimumDistance = 2
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.configFile, "config", "", "config `FILE` (default ./elentra-teams.yaml, then /etc/elentra-teams/config.yaml)")
-	pf.StringVar(&g.elentraSettings, "elentra-settings", "", "Elentra's settings*.inc.php `FILE` (the config.inc.php beside it is read too)")
+	pf.StringVar(&g.elentraSettings, "elentra-settings", "", "Elentra's settings*.inc.php `FILE` (the files it includes and the config.inc.php beside it are read too)")
 	pf.BoolVar(&g.dryRun, "dry-run", false, "show what would change, change nothing")
 	pf.StringVarP(&g.output, "output", "o", "text", "result format: text or json")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
@@ -279,11 +279,7 @@ func (f *Factory) Config(needs config.Need) (*config.Config, error) {
 			return nil, err
 		}
 		f.loaded = l
-		if l.elentra != nil {
-			for _, k := range l.elentra.UnresolvedKeys() {
-				f.Logger.Debug("Elentra setting not read", "key", k, "why", l.elentra.Unresolved[k])
-			}
-		}
+		l.logElentra(f.Logger)
 	}
 	if err := f.loaded.cfg.ReadSecretFiles(needs); err != nil {
 		return nil, f.loaded.annotate(err)

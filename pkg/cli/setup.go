@@ -34,10 +34,13 @@ setup
     the ones 'elentra-teams authorize' records; the tool needs no menu
     entry. Without that setting (Elentra before 1.22) it says so and
     changes nothing;
-  - with --takeover, deactivates the rows of Elentra's cron table whose
-    command contains "artisan microsoft:", Elentra 1.22's own Teams jobs,
-    which would otherwise sync the same tenant as this tool. It never adds
-    rows to cron. Without --takeover it only says when such jobs are active.
+  - with --takeover, deactivates the active rows of Elentra's cron table
+    whose command names a Microsoft or Teams job (microsoft, teams, msteams,
+    msgraph or ms-graph as a whole word, in any case: Elentra 1.22's own
+    "php artisan microsoft:..." jobs), which would otherwise sync the same
+    tenant as this tool: the rows check-config's elentra.cron_jobs flags.
+    --dry-run lists each row (id, schedule, command). It never adds rows to
+    cron. Without --takeover it only says when such jobs are active.
 
 The first setup of this version gives the installation its id: 8 random
 characters, part of every group nickname, meeting marker and transactionId
@@ -99,7 +102,7 @@ func newSetupCmd(f *Factory, runF func(*setupOptions) error) *cobra.Command {
 	}
 	c.Flags().BoolVar(&o.enable, "enable", false, "set microsoft_teams_enabled to 1 even when an admin set another value")
 	c.Flags().BoolVar(&o.menu, "menu", false, "append microsoft to user_menu_ordering: Elentra 1.22's own Microsoft Account page, which this tool does not use")
-	c.Flags().BoolVar(&o.takeover, "takeover", false, "deactivate Elentra's own 'artisan microsoft:' cron jobs")
+	c.Flags().BoolVar(&o.takeover, "takeover", false, "deactivate the rows of Elentra's cron table that run Microsoft or Teams jobs")
 	c.Flags().BoolVar(&o.newInstallation, "new-installation", false, "this database is a copy of another installation's: give it its own id and set the copied records aside")
 	c.Flags().BoolVar(&o.moved, "moved", false, "this installation's database moved to a new server: bind its id to where it is now")
 	c.Flags().BoolVar(&o.force, "force", false, "with --new-installation: even though the database does not look like a copy")
@@ -171,6 +174,9 @@ func setupRun(ctx context.Context, o *setupOptions) error {
 				}
 				fmt.Fprintf(w, "-- %s\n", s.Description)
 				last = s.Description
+			}
+			for _, r := range s.Rows {
+				fmt.Fprintf(w, "--   %s\n", r)
 			}
 			fmt.Fprintf(w, "%s;\n", strings.TrimSpace(s.Display()))
 		}

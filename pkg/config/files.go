@@ -16,8 +16,9 @@ const (
 	// MaxConfigFileSize is the limit of the config file (a complete one
 	// is about 4 KiB).
 	MaxConfigFileSize = 1 << 20
-	// MaxSettingsFileSize is the limit of each of Elentra's PHP files,
-	// settings*.inc.php and config.inc.php (Elentra's are under 40 KiB).
+	// MaxSettingsFileSize is the limit of Elentra's PHP files together:
+	// settings*.inc.php, the files it includes, and config.inc.php
+	// (Elentra's are under 40 KiB).
 	MaxSettingsFileSize = 4 << 20
 	// MaxSecretFileSize is the limit of a *_file secret (a secret is under
 	// 100 bytes).

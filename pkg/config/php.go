@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -347,16 +348,89 @@ func phpNumber(s string) (string, bool) {
 // ParsePHPDefines reads the define() constants of a settings*.inc.php file.
 // `define('NAME', value)` and `define("NAME", value)` are recognised in any
 // statement position (also after `defined('NAME') or`); a constant defined twice
-// keeps its first value, as PHP does.
+// keeps its first value, as PHP does. Includes are not followed (see
+// ParsePHPSettings).
 func ParsePHPDefines(src string) PHPDefines {
-	toks := tokenizePHP(src)
 	out := PHPDefines{Values: map[string]PHPValue{}}
-	for i := 0; i+3 < len(toks); i++ {
-		t := toks[i]
-		if t.kind != tokIdent || !strings.EqualFold(strings.TrimPrefix(t.text, `\`), "define") {
+	for _, st := range ParsePHPSettings(src, "") {
+		if st.Include != nil {
 			continue
 		}
-		if i > 0 && (toks[i-1].text == "function" || toks[i-1].text == "->" || toks[i-1].text == "::") {
+		if _, dup := out.Values[st.Define]; dup {
+			continue
+		}
+		out.Names = append(out.Names, st.Define)
+		out.Values[st.Define] = st.Value
+	}
+	return out
+}
+
+// PHPInclude is an include, include_once, require or require_once of
+// another PHP file.
+type PHPInclude struct {
+	// Keyword is include, include_once, require or require_once.
+	Keyword string
+	// Path is the path the operand gives when it is a literal: a quoted
+	// string, or one joined with `.` to __DIR__, dirname(__FILE__),
+	// dirname(__DIR__), __FILE__ or DIRECTORY_SEPARATOR. It is as PHP
+	// would compute it, not yet resolved: absolute, or relative as written.
+	Path string
+	// Resolved is false when the operand is not such a literal.
+	Resolved bool
+	// Expr is the operand's source text.
+	Expr string
+	// Returned says the include is what the file returns (`return require
+	// …`), as a config.inc.php may return another file's array.
+	Returned bool
+	// Line is where the include is (1-based).
+	Line int
+}
+
+// PHPStatement is a define() or an include of a PHP file.
+type PHPStatement struct {
+	// Define is the name of the constant a define() defines, with Value
+	// its value; "" for an include.
+	Define string
+	Value  PHPValue
+	// Include is the include, nil for a define().
+	Include *PHPInclude
+}
+
+// ParsePHPSettings reads the define()s and includes of a PHP file in the
+// order PHP runs them, so that an included file's defines can take effect
+// where its include stands. file is the file's own path, which __DIR__ and
+// __FILE__ stand for ("" when unknown: an operand that uses them is then
+// not resolved).
+func ParsePHPSettings(src, file string) []PHPStatement {
+	toks := tokenizePHP(src)
+	// Computed once for all the includes, so that nested ones (include
+	// include …, each operand holding the next) cost no more than the
+	// file's length.
+	var ends, match []int
+	var out []PHPStatement
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if t.kind != tokIdent || memberName(toks, i) {
+			continue
+		}
+		if kw := strings.ToLower(t.text); kw == "include" || kw == "include_once" || kw == "require" || kw == "require_once" {
+			if ends == nil {
+				ends, match = operandEnds(toks), matchBrackets(toks)
+			}
+			end := ends[i]
+			if end <= i+1 {
+				continue
+			}
+			inc := includePath(src, toks, i+1, end, match, file)
+			inc.Keyword, inc.Line = kw, t.line
+			inc.Returned = i > 0 && toks[i-1].kind == tokIdent && strings.EqualFold(toks[i-1].text, "return")
+			out = append(out, PHPStatement{Include: &inc})
+			continue
+		}
+		if i+3 >= len(toks) || !strings.EqualFold(strings.TrimPrefix(t.text, `\`), "define") {
+			continue
+		}
+		if i > 0 && toks[i-1].text == "function" {
 			continue
 		}
 		if toks[i+1].text != "(" || toks[i+2].kind != tokString || toks[i+3].text != "," {
@@ -371,13 +445,157 @@ func ParsePHPDefines(src string) PHPDefines {
 		if len(args) == 0 {
 			continue
 		}
-		if _, dup := out.Values[name]; dup {
-			continue
-		}
-		out.Names = append(out.Names, name)
-		out.Values[name] = exprValue(src, args[0])
+		out = append(out, PHPStatement{Define: name, Value: exprValue(src, args[0])})
 	}
 	return out
+}
+
+// memberName reports whether toks[i] names a method or property
+// ($x->define(…), Foo::include), not the language construct.
+func memberName(toks []phpToken, i int) bool {
+	if i < 2 {
+		return false
+	}
+	a, b := toks[i-2].text, toks[i-1].text
+	return (a == "-" && b == ">") || (a == ":" && b == ":")
+}
+
+// operandEnds gives, for each token i, the index just past the operand of
+// an include standing at i: up to the `;` (or closing tag) that ends the
+// statement, or the `,` or closing bracket that ends the expression the
+// include stands in (`new Zend_Config(require "config.inc.php")`). It is
+// the first of those to the right of i at i's bracket depth, found for all
+// tokens in one pass from the end.
+func operandEnds(toks []phpToken) []int {
+	depth := make([]int, len(toks)) // brackets open before each token
+	d := 0
+	for i, t := range toks {
+		depth[i] = d
+		if t.kind == tokPunct {
+			switch t.text {
+			case "(", "[":
+				d++
+			case ")", "]":
+				d--
+			}
+		}
+	}
+	ends := make([]int, len(toks))
+	stop := map[int]int{} // depth → the nearest stop to the right
+	for i := len(toks) - 1; i >= 0; i-- {
+		if e, ok := stop[depth[i]]; ok {
+			ends[i] = e
+		} else {
+			ends[i] = len(toks)
+		}
+		if t := toks[i]; t.kind == tokPunct {
+			switch t.text {
+			case ",", ";", ")", "]":
+				stop[depth[i]] = i
+			}
+		}
+	}
+	return ends
+}
+
+// matchBrackets gives, for each opening bracket, the index of the one that
+// closes it (-1 when none does).
+func matchBrackets(toks []phpToken) []int {
+	match := make([]int, len(toks))
+	var open []int
+	for i, t := range toks {
+		match[i] = -1
+		if t.kind != tokPunct {
+			continue
+		}
+		switch t.text {
+		case "(", "[":
+			open = append(open, i)
+		case ")", "]":
+			if n := len(open); n > 0 {
+				match[open[n-1]] = i
+				open = open[:n-1]
+			}
+		}
+	}
+	return match
+}
+
+// maxExprText is how much of an operand's source PHPInclude.Expr keeps.
+const maxExprText = 200
+
+// includePath computes the path an include's operand gives, when it is a
+// literal (see PHPInclude.Path). Note that PHP's `include 'a.php' or
+// die()` includes the value of `'a.php' or die()`: not a literal.
+func includePath(src string, all []phpToken, lo, hi int, match []int, file string) PHPInclude {
+	expr := strings.TrimSpace(src[all[lo].pos:all[hi-1].end])
+	if len(expr) > maxExprText {
+		cut := maxExprText
+		for cut > 0 && !utf8.RuneStart(expr[cut]) {
+			cut--
+		}
+		expr = expr[:cut] + "…"
+	}
+	inc := PHPInclude{Expr: expr}
+	// (operand)
+	for hi-lo >= 2 && all[lo].kind == tokPunct && all[lo].text == "(" && match[lo] == hi-1 {
+		lo, hi = lo+1, hi-1
+	}
+	toks := all[lo:hi]
+	var b strings.Builder
+	for len(toks) > 0 {
+		part, n, ok := pathPart(toks, file)
+		if !ok {
+			return inc
+		}
+		b.WriteString(part)
+		toks = toks[n:]
+		if len(toks) == 0 {
+			break
+		}
+		if toks[0].text != "." || toks[0].kind != tokPunct || len(toks) == 1 {
+			return inc
+		}
+		toks = toks[1:]
+	}
+	inc.Path, inc.Resolved = b.String(), b.Len() > 0
+	return inc
+}
+
+// pathPart evaluates the one piece of a path at the start of toks: a
+// string literal, __DIR__, __FILE__, DIRECTORY_SEPARATOR, or dirname() of
+// __FILE__ or __DIR__. It returns the piece and how many tokens it took.
+func pathPart(toks []phpToken, file string) (string, int, bool) {
+	t := toks[0]
+	switch {
+	case t.kind == tokString:
+		return t.str, 1, t.ok
+	case t.kind != tokIdent:
+		return "", 0, false
+	}
+	magic := func(name string) (string, bool) {
+		switch {
+		case file == "":
+			return "", false
+		case strings.EqualFold(name, "__DIR__"):
+			return filepath.Dir(file), true
+		case strings.EqualFold(name, "__FILE__"):
+			return file, true
+		}
+		return "", false
+	}
+	if v, ok := magic(t.text); ok {
+		return v, 1, true
+	}
+	switch name := strings.TrimPrefix(t.text, `\`); {
+	case name == "DIRECTORY_SEPARATOR":
+		return "/", 1, true
+	case strings.EqualFold(name, "dirname") && len(toks) >= 4 && toks[1].text == "(" && toks[3].text == ")" && toks[2].kind == tokIdent:
+		if v, ok := magic(toks[2].text); ok {
+			return filepath.Dir(v), 4, true
+		}
+	}
+	return "", 0, false
 }
 
 func validConstName(s string) bool {

@@ -274,32 +274,6 @@ func TestSettingsOrganisationRowWinsOverGlobal(t *testing.T) {
 	}
 }
 
-func TestElentraCronJobs(t *testing.T) {
-	tdb := elentratest.New(t)
-	ctx := context.Background()
-	tdb.Exec(t, `INSERT INTO cron (id, command, schedule, active) VALUES
-		(1, 'php artisan microsoft:sync-teams', '0 0 * * *', 1),
-		(2, 'php artisan microsoft:sync-events', '0 0 * * *', 0),
-		(3, 'php artisan queue:work', '* * * * *', 1)`)
-	got, err := tdb.DB.ElentraCronJobs(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []elentra.CronJob{
-		{ID: 1, Command: "php artisan microsoft:sync-teams", Schedule: "0 0 * * *", Active: true},
-		{ID: 2, Command: "php artisan microsoft:sync-events", Schedule: "0 0 * * *", Active: false},
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("ElentraCronJobs = %+v, want %+v", got, want)
-	}
-	// Elentra before 1.22 has no cron table: no jobs, no error.
-	tdb.Exec(t, "DROP TABLE cron")
-	got, err = tdb.DB.ElentraCronJobs(ctx)
-	if err != nil || len(got) != 0 {
-		t.Errorf("without a cron table: %v, %v; want none and no error", got, err)
-	}
-}
-
 func TestStrictModeRejectsInsertMissingNotNullColumn(t *testing.T) {
 	elentratest.RequireRealServer(t, "MariaDB's strict sql_mode and error 1364 are the real server's behaviour")
 	tdb := elentratest.New(t)

@@ -162,59 +162,6 @@ func (db *DB) HasTable(ctx context.Context, schema, table string) (bool, error) 
 	return false, fmt.Errorf("look up table %s.%s: %w", schema, table, err)
 }
 
-// CronJob is a row of Elentra 1.22's cron table.
-type CronJob struct {
-	ID       int
-	Command  string
-	Schedule string
-	Active   bool
-}
-
-// MicrosoftJobMarker is what the commands of Elentra's own Teams jobs contain.
-const MicrosoftJobMarker = "artisan microsoft:"
-
-// ElentraCronJobs returns the rows of Elentra's cron table whose command runs
-// one of Elentra's own Microsoft jobs, ordered by id; none when the table does
-// not exist (Elentra before 1.22). The table's columns are not public beyond
-// command, schedule and active, so the row id is taken from whichever of id,
-// cron_id or job_id it has.
-func (db *DB) ElentraCronJobs(ctx context.Context) ([]CronJob, error) {
-	ok, err := db.HasTable(ctx, db.name, "cron")
-	if err != nil || !ok {
-		return nil, err
-	}
-	rows, err := db.Queryx(ctx, `SELECT * FROM `+db.Table("cron")+` WHERE command LIKE ?`,
-		"%"+MicrosoftJobMarker+"%")
-	if err != nil {
-		return nil, fmt.Errorf("read cron jobs: %w", err)
-	}
-	defer func() { _ = rows.Close() }()
-	var out []CronJob
-	for rows.Next() {
-		m := map[string]any{}
-		if err := rows.MapScan(m); err != nil {
-			return nil, fmt.Errorf("read cron jobs: %w", err)
-		}
-		job := CronJob{
-			Command:  asString(m["command"]),
-			Schedule: asString(m["schedule"]),
-			Active:   isTrue(asString(m["active"])),
-		}
-		for _, k := range []string{"id", "cron_id", "job_id"} {
-			if v, ok := m[k]; ok {
-				fmt.Sscan(asString(v), &job.ID)
-				break
-			}
-		}
-		out = append(out, job)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read cron jobs: %w", err)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
-
 func asString(v any) string {
 	switch x := v.(type) {
 	case nil:

@@ -23,6 +23,9 @@ type Statement struct {
 	// Migration marks a statement of an embedded migration: those are run by
 	// Migrate, which records each migration once all its statements succeeded.
 	Migration bool
+	// Rows are the rows the statement changes, described for a person
+	// (`--dry-run` lists them).
+	Rows []string
 	// expectRows, when positive, is the number of rows the statement must
 	// change; fewer means the row changed since it was planned.
 	expectRows int64
@@ -36,9 +39,10 @@ func (s Statement) Display() string { return Inline(s.SQL, s.Args) }
 // MarshalJSON shows the statement as it is displayed.
 func (s Statement) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Description string `json:"description"`
-		SQL         string `json:"sql"`
-	}{s.Description, s.Display()})
+		Description string   `json:"description"`
+		SQL         string   `json:"sql"`
+		Rows        []string `json:"rows,omitempty"`
+	}{s.Description, s.Display(), s.Rows})
 }
 
 // Inline replaces each ? placeholder of query (outside quotes, backquotes and
@@ -137,13 +141,12 @@ func quoteString(s string) string {
 
 // Values `setup` writes where Elentra has none.
 const (
-	TeamsEnabledValue        = "1"
-	DefaultMeetingWindow     = "10"
-	MenuEntry                = "microsoft"
-	settingsTable            = "settings"
-	cronTable                = "cron"
-	setupLockPurpose         = "setup"
-	microsoftJobsLikePattern = "%" + elentra.MicrosoftJobMarker + "%"
+	TeamsEnabledValue    = "1"
+	DefaultMeetingWindow = "10"
+	MenuEntry            = "microsoft"
+	settingsTable        = "settings"
+	cronTable            = "cron"
+	setupLockPurpose     = "setup"
 )
 
 // SetupOptions are `setup`'s switches.
@@ -155,7 +158,8 @@ type SetupOptions struct {
 	Enable bool
 	// Menu appends "microsoft" to user_menu_ordering.
 	Menu bool
-	// Takeover deactivates Elentra's own artisan microsoft: cron jobs.
+	// Takeover deactivates the active rows of Elentra's cron table that run
+	// Microsoft or Teams jobs (elentra.MicrosoftJob).
 	Takeover bool
 }
 
@@ -370,28 +374,40 @@ func planTakeover(ctx context.Context, db *elentra.DB, plan *SetupPlan, opts Set
 		}
 		return nil
 	}
-	jobs, err := db.ElentraCronJobs(ctx)
+	cron, err := db.ElentraCronJobs(ctx)
 	if err != nil {
 		return err
 	}
-	var ids []string
-	for _, j := range jobs {
-		if j.Active {
-			ids = append(ids, strconv.Itoa(j.ID))
-		}
-	}
-	if len(ids) == 0 {
+	active := cron.Active()
+	if len(active) == 0 {
 		return nil
 	}
 	if !opts.Takeover {
-		plan.note("Elentra's own Microsoft jobs are active in its cron table (id %s): they sync the same tenant as this tool; run 'elentra-teams setup --takeover' to switch them off",
-			strings.Join(ids, ", "))
+		plan.note("Elentra's own Microsoft jobs are active in its cron table (%s): they sync the same tenant as this tool; run 'elentra-teams setup --takeover' to switch them off",
+			elentra.CronJobIDs(active))
 		return nil
 	}
+	// By id (by command where the table has no id column): exactly the
+	// active rows elentra.MicrosoftJob matched, the rows check-config
+	// flags.
+	col, ids, commands := cron.IDColumn, make([]int, len(active)), make([]string, len(active))
+	rows := make([]string, len(active))
+	for i, j := range active {
+		ids[i], commands[i], rows[i] = j.ID, j.Command, j.String()
+	}
+	var in any = ids
+	if col == "" {
+		col, in = "command", commands
+	}
+	query, args, err := elentra.In(`UPDATE `+db.Table(cronTable)+" SET active = 0 WHERE `"+col+"` IN (?) AND active <> 0", in)
+	if err != nil {
+		return err
+	}
 	plan.Statements = append(plan.Statements, Statement{
-		Description: fmt.Sprintf("deactivate Elentra's own Microsoft jobs in its cron table (id %s)", strings.Join(ids, ", ")),
-		SQL:         `UPDATE ` + db.Table(cronTable) + ` SET active = 0 WHERE command LIKE ? AND active <> 0`,
-		Args:        []any{microsoftJobsLikePattern},
+		Description: fmt.Sprintf("deactivate Elentra's own Microsoft jobs in its cron table (%s)", elentra.CronJobIDs(active)),
+		SQL:         query,
+		Args:        args,
+		Rows:        rows,
 	})
 	return nil
 }

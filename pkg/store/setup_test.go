@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -271,8 +272,31 @@ func TestSetupTakeoverDeactivatesOnlyActiveMicrosoftJobs(t *testing.T) {
 		t.Errorf("after --takeover cron = %v, want 1 to 3 inactive, 4 active, no row added", a)
 	}
 
-	tdb.Exec(t, "DROP TABLE cron")
+	// A table without an id column: the rows are switched off by their
+	// command, still only the active ones that name a Microsoft job.
+	tdb.Exec(t, "ALTER TABLE cron DROP COLUMN id")
+	tdb.Exec(t, `INSERT INTO cron (command, active) VALUES ('php artisan Teams:sync', 1), ('php artisan schedule:run', 1)`)
 	plan, err := store.PlanSetup(ctx, tdb.DB, store.SetupOptions{OrganisationID: 1, Takeover: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Summary(); len(got) != 1 || got[0] != "deactivate Elentra's own Microsoft jobs in its cron table (1 row)" ||
+		len(plan.Statements[0].Rows) != 1 || !strings.Contains(plan.Statements[0].Rows[0], "php artisan Teams:sync") {
+		t.Errorf("without an id column: %q, statements %+v", got, plan.Statements)
+	}
+	if _, err := store.ApplySetup(ctx, tdb.DB, store.SetupOptions{OrganisationID: 1, Takeover: true}, now); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	if err := tdb.Root.Select(&left, "SELECT command FROM cron WHERE active <> 0 ORDER BY command"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"php artisan queue:work", "php artisan schedule:run"}; !slices.Equal(left, want) {
+		t.Errorf("active after --takeover without an id column: %q, want %q", left, want)
+	}
+
+	tdb.Exec(t, "DROP TABLE cron")
+	plan, err = store.PlanSetup(ctx, tdb.DB, store.SetupOptions{OrganisationID: 1, Takeover: true})
 	if err != nil {
 		t.Fatal(err)
 	}
