@@ -443,6 +443,21 @@ var docSamples = map[string]func(s *sampleEnv) string{
 		return out
 	},
 
+	"config-include-not-followed": func(s *sampleEnv) string {
+		settings := s.writeFile("var/www/elentra/www-root/core/config/settings.inc.php", `<?php
+$secrets_dir = '/etc/elentra';
+require_once $secrets_dir . '/secrets.inc.php';
+define("ENTRADA_URL", "https://elentra.example.edu");
+`, 0o640)
+		cfg := s.writeFile("etc/elentra-teams/include.yaml", "elentra:\n  settings_file: "+settings+"\n", 0o640)
+		s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_CLIENT_SECRET", "")
+		_, errOut, code := s.runConfig(cfg, "sync")
+		if code != ExitUsage {
+			s.t.Fatalf("sync exited %d, want %d:\n%s", code, ExitUsage, errOut)
+		}
+		return s.lines(errOut, "^elentra-teams: ")
+	},
+
 	// troubleshooting.md: Teams are not created
 	"courses-enabled": func(s *sampleEnv) string {
 		return s.withSchool().offline("courses.enabled")
