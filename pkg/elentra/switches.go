@@ -75,9 +75,10 @@ func (db *DB) CourseSwitches(ctx context.Context, organisationID int) (map[int]b
 }
 
 // EventSwitches is CourseSwitches for learning events: the events of the
-// organisation's courses, those finishing at or after from (every event
-// when from is zero). One query; none, and a nil map, when no event switch
-// is configured.
+// organisation's courses that finish at or after from, or have a child
+// event that does (its switch may carry the child); every event when from
+// is zero. One query; none, and a nil map, when no event switch is
+// configured.
 func (db *DB) EventSwitches(ctx context.Context, organisationID int, from time.Time) (map[int]bool, error) {
 	c := db.eventSwitch
 	if c == nil {
@@ -89,8 +90,9 @@ func (db *DB) EventSwitches(ctx context.Context, organisationID int, from time.T
 		WHERE c.organisation_id = ?`
 	args := []any{organisationID}
 	if !from.IsZero() {
-		where += ` AND e.event_finish >= ?`
-		args = append(args, from.Unix())
+		where += ` AND (e.event_finish >= ? OR EXISTS (SELECT 1 FROM ` + db.Table("events") + ` ch
+			WHERE ch.parent_id = e.event_id AND ch.event_finish >= ?))`
+		args = append(args, from.Unix(), from.Unix())
 	}
 	return db.readSwitches(ctx, "elentra.event_switch_column", c, where, args...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"testing"
+	"time"
 
 	"github.com/elentra-teams/elentra-teams/pkg/elentra/elentratest"
 )
@@ -26,8 +27,11 @@ func TestElentraSwitches(t *testing.T) {
 	tdb.Exec(t, `ALTER TABLE events ADD COLUMN teams_meeting varchar(3) NOT NULL DEFAULT ''`)
 	tdb.Exec(t, `INSERT INTO events (event_id, course_id, event_title, event_start, event_finish, teams_meeting) VALUES
 		(101, 1, 'Past, on', ?, ?, '1'), (102, 1, 'Now, on', ?, ?, '1'), (103, 2, 'Later, off', ?, ?, '0'),
-		(104, 11, 'Other school', ?, ?, '1'), (105, 99, 'No course', ?, ?, '1')`,
-		n-7200, n-3600, n-600, n+600, n+3600, n+7200, n+3600, n+7200, n+3600, n+7200)
+		(104, 11, 'Other school', ?, ?, '1'), (105, 99, 'No course', ?, ?, '1'),
+		(106, 1, 'Past parent, on', ?, ?, '1'), (107, 1, 'Past parent, no value', ?, ?, '')`,
+		n-7200, n-3600, n-600, n+600, n+3600, n+7200, n+3600, n+7200, n+3600, n+7200, n-7200, n-3600, n-7200, n-3600)
+	tdb.Exec(t, `INSERT INTO events (event_id, parent_id, course_id, event_title, event_start, event_finish) VALUES
+		(108, 106, 1, 'Child', ?, ?), (109, 107, 1, 'Child', ?, ?)`, n+3600, n+7200, n+3600, n+7200)
 
 	// None configured: nothing read, no query.
 	before := tdb.DB.QueryCount()
@@ -71,10 +75,12 @@ func TestElentraSwitches(t *testing.T) {
 	if err := tdb.DB.SetEventSwitch(tdb.Name+".events.event_id.teams_meeting", "1"); err != nil {
 		t.Fatal(err)
 	}
+	// From now: the events not finished, and a finished parent of one;
+	// an empty text is a value too (not "on").
 	read("events finishing from now", func() (map[int]bool, error) { return tdb.DB.EventSwitches(ctx, 1, now) },
-		map[int]bool{102: true, 103: false})
-	read("every event", func() (map[int]bool, error) { return tdb.DB.EventSwitches(ctx, 1, now.AddDate(-1, 0, 0)) },
-		map[int]bool{101: true, 102: true, 103: false})
+		map[int]bool{102: true, 103: false, 106: true, 107: false, 108: false, 109: false})
+	read("every event", func() (map[int]bool, error) { return tdb.DB.EventSwitches(ctx, 1, time.Time{}) },
+		map[int]bool{101: true, 102: true, 103: false, 106: true, 107: false, 108: false, 109: false})
 
 	// A switch that is not four identifiers never reaches SQL; "" stops it.
 	for _, spec := range []string{"courses.course_id.ms", tdb.Name + ".courses.course_id.ms`; DROP TABLE courses; --", "a.b.c.d e"} {

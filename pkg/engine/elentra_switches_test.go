@@ -443,3 +443,42 @@ func TestCoursesDisableAgainstElentrasSwitch(t *testing.T) {
 		t.Errorf("course %d disabled: %d meetings left (want the one Elentra's event switch keeps), %d cancelled", course, after[course], rep.Counts[reconcile.KindCancelEvent].Applied)
 	}
 }
+
+// What Elentra's switches cost: once a run has recorded them, a run that
+// changes nothing sends one more query per switch column than without the
+// keys, and writes nothing; without the keys, not one more.
+func TestElentraSwitchReadsCost(t *testing.T) {
+	steady := func(h *harness) int64 {
+		t.Helper()
+		h.mustSyncEvents(nil)
+		h.mustSyncEvents(nil)
+		rows := func() string {
+			return h.eventDump() + h.tableDump() + h.dump("SELECT course_id, elentra_on, updated_at FROM "+h.tdb.Table("msteams_courses")+" ORDER BY course_id")
+		}
+		dump := rows()
+		before := h.tdb.DB.QueryCount() // the dumps' reads are not counted
+		rep := h.mustSyncEvents(nil)
+		q := h.tdb.DB.QueryCount() - before
+		if len(rep.Counts) != 0 || rows() != dump {
+			t.Errorf("a run that changes nothing changed something: %+v", rep.Counts)
+		}
+		return q
+	}
+	without := newEventsHarness(t, nil)
+	without.addElentraSwitches()
+	q0 := steady(without)
+
+	with := eventsHarness(t, nil)
+	with.addElentraSwitches()
+	// Elentra's switch turns on exactly the courses the policy covers.
+	for _, c := range with.school.Courses {
+		if c.Active && c.OrganisationID == with.school.Spec.OrganisationID {
+			with.exec("UPDATE "+with.tdb.Table("courses")+" SET ms_teams_enabled = 1 WHERE course_id = ?", c.ID)
+		}
+	}
+	with.elentraSwitchKeys(true, true)
+	q2 := steady(with)
+	if q2 != q0+2 {
+		t.Errorf("a run that changes nothing sends %d queries with both switch columns set, %d without: want 2 more", q2, q0)
+	}
+}
