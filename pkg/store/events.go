@@ -37,12 +37,8 @@ type EventRecord struct {
 	LastSyncedAt time.Time
 }
 
-// SwitchedOff reports an admin's `events disable`, which
-// sync.all_course_events and a parent event's switch respect.
-func (r EventRecord) SwitchedOff() bool { return !r.Enabled && !r.SwitchedAt.IsZero() }
-
-// Switch is the event's switch: the tool's, and elentra what Elentra's
-// event switch says of it now.
+// Switch is the event's switch: the tool's (an admin's `events disable`
+// is Switch.Off), and elentra what Elentra's event switch says of it now.
 func (r EventRecord) Switch(elentra ElentraSwitch) Switch {
 	return Switch{Enabled: r.Enabled, SwitchedAt: r.SwitchedAt, Elentra: elentra, ElentraWasOn: r.ElentraWasOn}
 }
