@@ -41,6 +41,10 @@ func All() []Check {
 		{ID: "elentra.teams_enabled", DependsOn: []string{dbSchemas}, Run: checkTeamsEnabled},
 		{ID: "elentra.meeting_window", DependsOn: []string{dbSchemas}, Run: checkMeetingWindow},
 		{ID: "elentra.cron_jobs", DependsOn: []string{dbSchemas}, Run: checkElentraCron},
+		{ID: "elentra.object_id_column", DependsOn: []string{dbSchemas}, Run: checkObjectIDColumn},
+		{ID: "elentra.course_switch", DependsOn: []string{dbSchemas}, Run: checkCourseSwitch},
+		{ID: "elentra.event_switch", DependsOn: []string{dbSchemas}, Run: checkEventSwitch},
+		{ID: "elentra.microsoft_columns", DependsOn: []string{dbSchemas}, Run: checkMicrosoftColumns},
 		{ID: admin, DependsOn: []string{dbMigrated}, Run: checkAdmin},
 
 		{ID: tokStored, DependsOn: []string{dbMigrated, cfgKey}, Run: checkTokenStored},

@@ -425,8 +425,11 @@ func checkSyncConfig(_ context.Context, e *Env) Result {
 	}
 	s := e.Config.Sync
 	scope := "courses switched on with 'courses enable'"
+	if e.Config.Elentra.CourseSwitchColumn != "" {
+		scope += " or by Elentra's course switch (elentra.course_switch_column)"
+	}
 	if s.AllActiveCourses {
-		scope = "every active course (sync.all_active_courses)"
+		scope = "every active course no switch turns off (sync.all_active_courses)"
 	}
 	owners := append([]string(nil), s.OwnerContactTypes...)
 	sort.Strings(owners)

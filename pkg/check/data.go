@@ -24,12 +24,19 @@ func checkCoursesEnabled(ctx context.Context, e *Env) Result {
 	}
 	ids := a.EnabledIDs()
 	if len(ids) == 0 {
+		if e.Config.Sync.AllActiveCourses && e.Config.Elentra.CourseSwitchColumn != "" {
+			return warn("sync.all_active_courses is on, but every active course of organisation "+fmt.Sprint(e.Config.Elentra.OrganisationID)+" is switched off (courses disable, or Elentra's course switch elentra.course_switch_column): sync has nothing to do",
+				"check elentra.course_switch_column and elentra.course_switch_on ('elentra-teams courses list' says what switches each course)")
+		}
 		if e.Config.Sync.AllActiveCourses {
 			return warn("sync.all_active_courses is on, but Elentra has no active course in organisation "+fmt.Sprint(e.Config.Elentra.OrganisationID)+": sync has nothing to do",
 				"check elentra.organisation_id, and that courses are active in Elentra")
 		}
-		return warn("no course is switched on: sync has nothing to do",
-			"run 'elentra-teams courses enable COURSE_ID…' ('elentra-teams courses list' shows them), or set sync.all_active_courses: true")
+		fix := "run 'elentra-teams courses enable COURSE_ID…' ('elentra-teams courses list' shows them), or set sync.all_active_courses: true"
+		if e.Config.Elentra.CourseSwitchColumn != "" {
+			fix = "switch courses on in Elentra (elentra.course_switch_column " + e.Config.Elentra.CourseSwitchColumn + " holding " + fmt.Sprintf("%q", e.Config.Elentra.CourseSwitchOn) + "), or " + fix
+		}
+		return warn("no course is switched on: sync has nothing to do", fix)
 	}
 	current := 0
 	for _, id := range ids {

@@ -61,6 +61,7 @@ type Env struct {
 	graph    *msgraph.Client
 	mailbox  string // where meetings live: "me", or the organiser's id
 	audience *engine.Audience
+	columns  *columnsInfo
 }
 
 // source describes where a key's value came from, for messages: " (from

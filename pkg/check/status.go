@@ -153,7 +153,7 @@ func ReadStatus(ctx context.Context, st *store.Store, cfg *config.Config, now ti
 		out.Courses = append(out.Courses, cs)
 	}
 
-	events, err := st.ListEvents(ctx, store.SyncRulesOf(cfg), store.EventListOptions{Upcoming: true}, now)
+	events, err := st.ListEvents(ctx, store.SyncRulesOf(cfg), store.EventListOptions{Upcoming: true, CourseSwitches: a.Switches}, now)
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,9 @@ It reads the configuration (turning each error into a ✗ line), checks that
 no file holding a secret is readable by every user and that no one else may
 write the config file, warns when the database is reached over the network
 without TLS, connects to the database, reads Elentra's settings and cron
-table, the stored token (account, refresh token age, scopes, Outlook time
+table, the columns of Elentra's user, course, event and settings tables whose
+names say Microsoft (naming the key to set for each: elentra.object_id_column,
+elentra.course_switch_column, elentra.event_switch_column), the stored token (account, refresh token age, scopes, Outlook time
 zone), the people of the enabled courses (who lacks a Microsoft Object ID,
 which course lacks an owner), the last sync runs, and this machine's cron
 entries. Without

@@ -14,10 +14,12 @@ import (
 
 const coursesLong = `List the courses of elentra.organisation_id and choose which get a Team.
 
-A course is synced when it is switched on with 'courses enable', or, with
-sync.all_active_courses, when it is active and nobody switched it off with
-'courses disable'. A synced course gets a Team while it is active in a
-current curriculum period.
+A course is synced by the first of these that decides: its switch here
+('courses enable' or 'courses disable'); Elentra's own course switch, when
+elentra.course_switch_column names it and it holds a value for the course
+(elentra.course_switch_on means on, any other value off); with
+sync.all_active_courses, whether it is active. A synced course gets a Team
+while it is active in a current curriculum period.
 
 Ids that are not whole numbers are a usage error; ids Elentra does not have
 (or that belong to another organisation) are named in the error, and then
@@ -44,8 +46,8 @@ func coursesListLong() string {
 		b.WriteString(line + "\n")
 	}
 	b.WriteString(`
-Columns: id, code, name, enabled (yes, "all" for sync.all_active_courses, or
-no), state (the tool's record: none, group_intent, group, team, archived,
+Columns: id, code, name, enabled (yes, "elentra" for Elentra's course switch,
+"all" for sync.all_active_courses, or no), state (the tool's record: none, group_intent, group, team, archived,
 failed), Team (its group id, shortened) and the next sync. Courses the tool
 has a Team for that Elentra no longer has are listed too.
 --output json prints a JSON array with every field in full.`)
@@ -96,7 +98,8 @@ current curriculum period). A course already on is left as it is. With
 
 func newCoursesDisableCmd(f *Factory, runF func(*switchOptions) error) *cobra.Command {
 	return switchCommand(f, runF, &cobra.Command{Use: "disable ID...", Short: "Stop syncing these courses (course_end policy applies)", Args: cobra.MinimumNArgs(1),
-		Long: `Switch courses off, also against sync.all_active_courses. Their Team is not
+		Long: `Switch courses off, also against Elentra's course switch and
+sync.all_active_courses. Their Team is not
 deleted: with sync.course_end archive the next sync archives it, with keep
 (the default) it stays as it is and is no longer updated. With --dry-run,
 say what would change and change nothing.`,
@@ -119,10 +122,7 @@ func coursesListRun(ctx context.Context, o *coursesListOptions) error {
 	}
 	rows := make([][]string, 0, len(lines))
 	for _, l := range lines {
-		enabled := yesNo(l.Enabled)
-		if l.Enabled && l.EnabledBy != "switch" {
-			enabled = "all"
-		}
+		enabled := enabledBy(l.Enabled, l.EnabledBy)
 		team := ""
 		if l.GroupID != "" {
 			team = text.Shorten(l.GroupID, 9)
@@ -134,6 +134,20 @@ func coursesListRun(ctx context.Context, o *coursesListOptions) error {
 		none = "no course is enabled: switch one on with 'elentra-teams courses enable ID'"
 	}
 	return writeList(f, lines, []string{"ID", "CODE", "NAME", "ENABLED", "STATE", "TEAM", "NEXT SYNC"}, rows, none)
+}
+
+// enabledBy is the ENABLED column of courses list and events list: yes for
+// the tool's switch, elentra for Elentra's, all for the sync.all_* policy.
+func enabledBy(enabled bool, by string) string {
+	switch {
+	case !enabled:
+		return "no"
+	case by == store.ByTool:
+		return "yes"
+	case by == store.ByElentra:
+		return "elentra"
+	}
+	return "all"
 }
 
 // switchOptions are what courses and events enable and disable switch: the

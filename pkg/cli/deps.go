@@ -30,8 +30,12 @@ func (f *Factory) DB(ctx context.Context, cfg *config.Config) (*elentra.DB, erro
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach Elentra's database: %w", err)
 	}
-	if cfg.Elentra.ObjectIDColumn != "" {
-		if err := db.SetObjectIDColumn(cfg.Elentra.ObjectIDColumn); err != nil {
+	for _, set := range []func() error{
+		func() error { return db.SetObjectIDColumn(cfg.Elentra.ObjectIDColumn) },
+		func() error { return db.SetCourseSwitch(cfg.Elentra.CourseSwitchColumn, cfg.Elentra.CourseSwitchOn) },
+		func() error { return db.SetEventSwitch(cfg.Elentra.EventSwitchColumn, cfg.Elentra.EventSwitchOn) },
+	} {
+		if err := set(); err != nil {
 			db.Close()
 			return nil, err
 		}

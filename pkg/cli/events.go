@@ -14,10 +14,13 @@ import (
 
 const eventsLong = `List learning events and choose which get a Teams meeting.
 
-An event gets a meeting when it is switched on with 'events enable', or, with
-sync.all_course_events, when its course is synced and nobody switched the
-event off with 'events disable'. sync-events makes meetings for the enabled
-events starting within sync.events_horizon.
+An event gets a meeting by the first of these that decides: its switch here
+('events enable' or 'events disable'); Elentra's own event switch, when
+elentra.event_switch_column names it and it holds a value for the event
+(elentra.event_switch_on means on, any other value off); with
+sync.all_course_events, whether its course is synced; whether its parent
+event gets one. sync-events makes meetings for the enabled events starting
+within sync.events_horizon.
 
 Ids that are not whole numbers are a usage error; ids Elentra does not have
 (or whose course belongs to another organisation) are named in the error,
@@ -28,7 +31,8 @@ and every event switched on or holding a meeting, or with --course the events
 of those courses (synced or not, to find the ids to enable).
 
 Columns: event id, course code, start (in elentra.timezone), title, enabled
-(yes, "all" for sync.all_course_events, or no), the meeting's state as the
+(yes, "elentra" for Elentra's event switch, "all" for sync.all_course_events,
+or no), the meeting's state as the
 last sync recorded it, the time its join link opens (joinable-from, in
 elentra.timezone) and the join link, shortened. --output json prints a JSON
 array with every field in full (times in UTC, RFC 3339).`
@@ -84,7 +88,8 @@ say what would change and change nothing.`,
 
 func newEventsDisableCmd(f *Factory, runF func(*switchOptions) error) *cobra.Command {
 	return switchCommand(f, runF, &cobra.Command{Use: "disable ID...", Short: "Cancel these events' meetings at the next sync", Args: cobra.MinimumNArgs(1),
-		Long: `Switch events off, also against sync.all_course_events: sync-events cancels a
+		Long: `Switch events off, also against Elentra's event switch and
+sync.all_course_events: sync-events cancels a
 meeting it made for them and removes its link from the event page. With
 --dry-run, say what would change and change nothing.`,
 		Example: "  elentra-teams events disable 5012"}, "event", false)
@@ -119,10 +124,7 @@ func eventsListRun(ctx context.Context, o *eventsListOptions) error {
 	}
 	rows := make([][]string, 0, len(lines))
 	for _, l := range lines {
-		enabled := yesNo(l.Enabled)
-		if l.Enabled && l.EnabledBy != "switch" {
-			enabled = "all"
-		}
+		enabled := enabledBy(l.Enabled, l.EnabledBy)
 		rows = append(rows, []string{fmt.Sprint(l.ID), l.CourseCode, local(l.Start), text.Shorten(l.Title, 40), enabled, string(l.State),
 			local(l.JoinableFrom), text.Shorten(l.JoinURL, 32)})
 	}

@@ -148,6 +148,41 @@ sync:
 	}
 }
 
+// Elentra's switch columns and their on values come from the config file
+// or the environment; an on value YAML reads as a number is its text.
+func TestElentraSwitchKeys(t *testing.T) {
+	clearEnv(t)
+	cfgFile := write(t, t.TempDir(), "c.yaml", `
+database:
+  host: db
+  user: u
+elentra:
+  course_switch_column: entrada.courses.course_id.ms_teams_enabled
+  course_switch_on: 1
+  event_switch_on: "Yes"
+`)
+	t.Setenv("ELENTRA_TEAMS_ELENTRA_EVENT_SWITCH_COLUMN", "entrada.event_ms.event_id.teams")
+	l, err := loadConfig(flagSet(""), cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := l.cfg.Elentra
+	if e.CourseSwitchColumn != "entrada.courses.course_id.ms_teams_enabled" || e.CourseSwitchOn != "1" ||
+		e.EventSwitchColumn != "entrada.event_ms.event_id.teams" || e.EventSwitchOn != "Yes" {
+		t.Errorf("elentra = %+v", e)
+	}
+	if err := l.cfg.Validate(config.NeedDatabase); err != nil {
+		t.Errorf("valid switch keys: %v", err)
+	}
+	t.Setenv("ELENTRA_TEAMS_ELENTRA_EVENT_SWITCH_COLUMN", "entrada.event_ms.event_id.teams; --")
+	if l, err = loadConfig(flagSet(""), cfgFile); err == nil {
+		err = l.cfg.Validate(config.NeedDatabase)
+	}
+	if err == nil || !strings.Contains(err.Error(), "elentra.event_switch_column") {
+		t.Errorf("a column that is not four identifiers: %v", err)
+	}
+}
+
 func TestSettingsFileFromConfigFile(t *testing.T) {
 	clearEnv(t)
 	dir := t.TempDir()

@@ -85,10 +85,3 @@ func idsError(err error) error {
 	}
 	return err
 }
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}

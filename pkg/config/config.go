@@ -77,6 +77,15 @@ type Elentra struct {
 	// ObjectIDColumn is schema.table.key_column.value_column holding Microsoft
 	// Object IDs by proxy id, when the site keeps them in its own column.
 	ObjectIDColumn string `mapstructure:"object_id_column"`
+	// CourseSwitchColumn and EventSwitchColumn are Elentra's own Teams
+	// switches, schema.table.key_column.value_column keyed by course_id and
+	// event_id; CourseSwitchOn and EventSwitchOn are the values that mean
+	// "on". They come after the tool's own switches and before the
+	// sync.all_* policies (store.Switch).
+	CourseSwitchColumn string `mapstructure:"course_switch_column"`
+	CourseSwitchOn     string `mapstructure:"course_switch_on"`
+	EventSwitchColumn  string `mapstructure:"event_switch_column"`
+	EventSwitchOn      string `mapstructure:"event_switch_on"`
 }
 
 // Identity says how Elentra users are matched to directory users.
@@ -183,7 +192,7 @@ func Defaults() Config {
 			Scopes:        []string{},
 			AuthMode:      "delegated",
 		},
-		Elentra:  Elentra{OrganisationID: 1, AdminUserID: 1, AppID: 1},
+		Elentra:  Elentra{OrganisationID: 1, AdminUserID: 1, AppID: 1, CourseSwitchOn: "1", EventSwitchOn: "1"},
 		Identity: Identity{Match: []string{"mail", "userPrincipalName"}},
 		Sync: Sync{
 			OwnerContactTypes:      []string{"director", "ccoordinator", "pcoordinator", "faculty"},

@@ -115,6 +115,14 @@ func TestValidate(t *testing.T) {
 		{"bad tls", NeedDatabase, func(c *Config) { c.Database.TLS = "maybe" }, "database.tls"},
 		{"bad zone", NeedDatabase, func(c *Config) { c.Elentra.Timezone = "Mars/Olympus" }, "elentra.timezone"},
 		{"bad object id column", NeedDatabase, func(c *Config) { c.Elentra.ObjectIDColumn = "a.b.c" }, "elentra.object_id_column"},
+		{"bad course switch column", NeedDatabase, func(c *Config) { c.Elentra.CourseSwitchColumn = "entrada.courses.course_id.`x`" }, "elentra.course_switch_column"},
+		{"bad event switch column", NeedSync, func(c *Config) { c.Elentra.EventSwitchColumn = "entrada.events.event_id" }, "elentra.event_switch_column"},
+		{"empty course switch on", NeedDatabase, func(c *Config) {
+			c.Elentra.CourseSwitchColumn, c.Elentra.CourseSwitchOn = "entrada.courses.course_id.ms_teams", " "
+		}, "elentra.course_switch_on"},
+		{"empty event switch on", NeedDatabase, func(c *Config) {
+			c.Elentra.EventSwitchColumn, c.Elentra.EventSwitchOn = "entrada.events.event_id.ms_teams", ""
+		}, "elentra.event_switch_on"},
 		{"tenant missing", NeedMicrosoft, func(c *Config) { c.Microsoft.TenantID = "" }, "microsoft.tenant_id"},
 		{"client id not guid", NeedMicrosoft, func(c *Config) { c.Microsoft.ClientID = "my-app" }, "microsoft.client_id"},
 		{"secret missing", NeedMicrosoft, func(c *Config) { c.Microsoft.ClientSecret = "" }, "microsoft.client_secret"},

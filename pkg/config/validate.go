@@ -145,20 +145,61 @@ func (c *Config) validateElentra() error {
 			return &Error{Key: "elentra.url", Problem: fmt.Sprintf("%q is not an http(s) URL", e.URL), Fix: "use Elentra's ENTRADA_URL, e.g. https://elentra.example.edu"}
 		}
 	}
-	if e.ObjectIDColumn != "" {
-		if _, err := ParseObjectIDColumn(e.ObjectIDColumn); err != nil {
+	for _, k := range ColumnKeys(e) {
+		if k.Spec == "" {
+			continue
+		}
+		if _, err := ParseColumn(k.Key, k.Spec); err != nil {
 			return err
+		}
+		if k.OnKey != "" && (strings.TrimSpace(k.On) == "" || len(k.On) > 255) {
+			return &Error{Key: k.OnKey, Problem: fmt.Sprintf("%q is not a value a column holds", k.On),
+				Fix: "give the value of " + k.Key + " that means on, e.g. 1 (the default)"}
 		}
 	}
 	return nil
 }
 
-// ObjectIDColumn names the column that holds users' Microsoft Object IDs.
-type ObjectIDColumn struct{ Schema, Table, KeyColumn, ValueColumn string }
+// ColumnKey is one of the keys that name a column of Elentra's:
+// elentra.object_id_column, and Elentra's course and event switches with
+// the keys of their "on" values.
+type ColumnKey struct {
+	Key  string // elentra.course_switch_column
+	Spec string // its value, "" when unset
+	// OnKey and On are the key of the value that means "on" and that
+	// value; "" for object_id_column.
+	OnKey, On string
+	// Keyed is what the key column holds: proxy id, course_id or event_id.
+	Keyed string
+	// Example is a value of the key, for messages.
+	Example string
+}
 
-// ParseObjectIDColumn reads schema.table.key_column.value_column, each part a
-// plain identifier (they are put in SQL, so nothing else is accepted).
-func ParseObjectIDColumn(s string) (ObjectIDColumn, error) {
+// ColumnKeys returns the column keys of e, object_id_column first.
+func ColumnKeys(e Elentra) []ColumnKey {
+	return []ColumnKey{
+		{Key: "elentra.object_id_column", Spec: e.ObjectIDColumn, Keyed: "proxy id",
+			Example: "entrada_auth.user_data.id.microsoft_object_id"},
+		{Key: "elentra.course_switch_column", Spec: e.CourseSwitchColumn, OnKey: "elentra.course_switch_on", On: e.CourseSwitchOn,
+			Keyed: "course_id", Example: "entrada.courses.course_id.ms_teams_enabled"},
+		{Key: "elentra.event_switch_column", Spec: e.EventSwitchColumn, OnKey: "elentra.event_switch_on", On: e.EventSwitchOn,
+			Keyed: "event_id", Example: "entrada.events.event_id.ms_teams_meeting"},
+	}
+}
+
+// Column names a column of Elentra's read by a key: key_column says whose
+// value value_column holds.
+type Column struct{ Schema, Table, KeyColumn, ValueColumn string }
+
+// String is the column as the keys write it.
+func (c Column) String() string {
+	return c.Schema + "." + c.Table + "." + c.KeyColumn + "." + c.ValueColumn
+}
+
+// ParseColumn reads key's value, schema.table.key_column.value_column, each
+// part a plain identifier (they are put in SQL, so nothing else is
+// accepted).
+func ParseColumn(key, s string) (Column, error) {
 	parts := strings.Split(s, ".")
 	bad := len(parts) != 4
 	for _, p := range parts {
@@ -167,10 +208,16 @@ func ParseObjectIDColumn(s string) (ObjectIDColumn, error) {
 		}
 	}
 	if bad {
-		return ObjectIDColumn{}, &Error{Key: "elentra.object_id_column", Problem: fmt.Sprintf("%q is not schema.table.key_column.value_column", s),
-			Fix: "name four plain identifiers, e.g. entrada_auth.user_data.id.microsoft_object_id"}
+		example := "entrada_auth.user_data.id.microsoft_object_id"
+		for _, k := range ColumnKeys(Elentra{}) {
+			if k.Key == key {
+				example = k.Example
+			}
+		}
+		return Column{}, &Error{Key: key, Problem: fmt.Sprintf("%q is not schema.table.key_column.value_column", s),
+			Fix: "name four plain identifiers, e.g. " + example}
 	}
-	return ObjectIDColumn{parts[0], parts[1], parts[2], parts[3]}, nil
+	return Column{parts[0], parts[1], parts[2], parts[3]}, nil
 }
 
 func (c *Config) validateMicrosoft() error {

@@ -42,6 +42,8 @@ type DB struct {
 	queries  atomic.Int64
 
 	objectIDColumn *ObjectIDColumn
+	// Elentra's own Teams switches (SetCourseSwitch, SetEventSwitch).
+	courseSwitch, eventSwitch *SwitchColumn
 }
 
 // Open connects to the server that cfg describes, checks that it answers, and

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/elentra-teams/elentra-teams/pkg/config"
 )
 
 // User is an Elentra user (auth.user_data), with the Object ID the site's
@@ -37,23 +39,12 @@ func (u User) Name() string {
 }
 
 // ObjectIDColumn names a site's own column holding Object IDs by proxy id.
-type ObjectIDColumn struct {
-	Schema, Table, KeyColumn, ValueColumn string
-}
+type ObjectIDColumn = config.Column
 
 // ParseObjectIDColumn reads "schema.table.key_column.value_column"; every
 // part must be a plain identifier, since the parts are put into SQL.
 func ParseObjectIDColumn(spec string) (ObjectIDColumn, error) {
-	parts := strings.Split(spec, ".")
-	if len(parts) != 4 {
-		return ObjectIDColumn{}, fmt.Errorf("elentra.object_id_column %q is not schema.table.key_column.value_column", spec)
-	}
-	for _, p := range parts {
-		if !ValidIdent(p) {
-			return ObjectIDColumn{}, fmt.Errorf("elentra.object_id_column %q: %q is not a plain identifier (letters, digits, _ or $)", spec, p)
-		}
-	}
-	return ObjectIDColumn{parts[0], parts[1], parts[2], parts[3]}, nil
+	return config.ParseColumn("elentra.object_id_column", spec)
 }
 
 // SetObjectIDColumn makes UsersWithAnnex and ProfileHolders read Object IDs

@@ -23,6 +23,9 @@ type Audience struct {
 	Enabled map[int]bool
 	// Records are the tool's course rows, by course id.
 	Records map[int]store.TeamRecord
+	// Switches are the course switches (the tool's and Elentra's), by
+	// course id.
+	Switches map[int]store.Switch
 	// Roles are, per course, the role of each proxy id in its Team.
 	Roles map[int]map[int]reconcile.Role
 	// Users are the people of every course above, by proxy id; a proxy id
@@ -38,7 +41,7 @@ func ReadAudience(ctx context.Context, env *Env) (*Audience, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Audience{Courses: sc.Courses, Enabled: sc.Enabled, Records: sc.Records, Users: sc.Users,
+	a := &Audience{Courses: sc.Courses, Enabled: sc.Enabled, Records: sc.Records, Switches: sc.Switches, Users: sc.Users,
 		Roles: make(map[int]map[int]reconcile.Role, len(sc.Courses))}
 	for id := range sc.Courses {
 		a.Roles[id] = sc.roles(env, id)

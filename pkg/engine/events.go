@@ -49,8 +49,12 @@ type eventsRun struct {
 	// What was read (events_read.go): the courses in scope and the tool's
 	// rows; the events of the synced courses starting within the horizon,
 	// and those a switch or a live record names; their courses.
-	scope     *scope
-	records   map[int]store.EventRecord
+	scope   *scope
+	records map[int]store.EventRecord
+	// elentra is what Elentra's event switch says of the events not
+	// finished by now (elentra.DB.EventSwitches; nil when none is
+	// configured).
+	elentra   map[int]bool
 	events    map[int]elentra.Event
 	inHorizon map[int]bool
 	courses   map[int]elentra.Course
@@ -84,7 +88,13 @@ func syncEvents(ctx context.Context, env *Env, r *Report) error {
 	plan := reconcile.PlanEvents(in)
 	plan.Actions = append(plan.Actions, env.release(r, "sync-events", plan.Held)...)
 	r.planned(plan)
-	if env.DryRun || plan.Empty() {
+	if env.DryRun {
+		return nil
+	}
+	if err := run.recordElentraSwitches(ctx); err != nil {
+		return err
+	}
+	if plan.Empty() {
 		return nil
 	}
 	actions := capPlan(env, r, plan)

@@ -35,7 +35,7 @@ func (run *eventsRun) recordIntents(ctx context.Context, actions []reconcile.Act
 		w := run.wants[a.EventID]
 		intents = append(intents, store.EventIntent{EventID: a.EventID, CourseID: w.CourseID, Start: w.Start, Finish: w.Finish,
 			Mailbox: mailboxOwner(env), Generation: a.Event.Generation, TransactionID: a.Event.TransactionID,
-			SentHashes: a.Event.SentHashes, ContentHash: a.Event.ContentHash})
+			SentHashes: a.Event.SentHashes, ContentHash: a.Event.ContentHash, ElentraOn: run.eventSwitch(a.EventID).NextElentraWasOn()})
 	}
 	return env.Store.RecordEventIntents(ctx, intents, env.Now())
 }

@@ -27,6 +27,9 @@ func (run *eventsRun) read(ctx context.Context) error {
 	if run.records, err = run.env.Store.EventRecordsToSync(ctx, run.now); err != nil {
 		return err
 	}
+	if run.elentra, err = run.env.DB.EventSwitches(ctx, run.env.Config.Elentra.OrganisationID, run.now); err != nil {
+		return err
+	}
 	for id, c := range sc.Courses {
 		run.courses[id] = c
 	}
@@ -48,12 +51,17 @@ func (run *eventsRun) addEvents(evs []elentra.Event) {
 	}
 }
 
-// readNamedEvents reads the events switched on, and those the tool holds a
-// meeting or link of.
+// readNamedEvents reads the events switched on (with the tool or in
+// Elentra), and those the tool holds a meeting or link of.
 func (run *eventsRun) readNamedEvents(ctx context.Context) error {
 	var named []int
 	for id, rec := range run.records {
 		if rec.Enabled || reconcile.LiveEventState(rec.State) || rec.ElinkID != 0 {
+			named = append(named, id)
+		}
+	}
+	for id := range run.elentra {
+		if _, recorded := run.records[id]; !recorded && run.switchedOn(id) {
 			named = append(named, id)
 		}
 	}
@@ -81,7 +89,7 @@ func (run *eventsRun) readHorizonEvents(ctx context.Context) error {
 		}
 	}
 	for id, e := range run.events {
-		if run.records[id].Enabled {
+		if run.switchedOn(id) {
 			courseSet[e.CourseID] = true
 		}
 	}

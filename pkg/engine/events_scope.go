@@ -1,17 +1,41 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/elentra-teams/elentra-teams/pkg/elentra"
 	"github.com/elentra-teams/elentra-teams/pkg/reconcile"
+	"github.com/elentra-teams/elentra-teams/pkg/store"
 )
 
-// inScope applies the switches: an admin's disable wins; then an admin's
-// enable; then sync.all_course_events for the events of synced courses;
-// then a child event follows its parent event. switched says that an
-// admin's switch (the event's, its parent's or its course's) is what keeps
-// the event out: its meeting's cancellation was asked for.
+// eventSwitch is an event's switch: the tool's, and Elentra's.
+func (run *eventsRun) eventSwitch(id int) store.Switch {
+	return run.records[id].Switch(store.ElentraSwitchOf(run.elentra, id))
+}
+
+// switchedOn reports that a switch (the tool's, else Elentra's) turns the
+// event on.
+func (run *eventsRun) switchedOn(id int) bool {
+	on, decides := run.eventSwitch(id).Decides()
+	return decides && on
+}
+
+// offReason says which switch keeps a course or event out: the tool's
+// disable, or Elentra's switch (key names its column).
+func offReason(sw store.Switch, command, key string) string {
+	if sw.Off() {
+		return "was switched off (" + command + ")"
+	}
+	return "is switched off in Elentra (" + key + ")"
+}
+
+// inScope applies the switches, first that decides wins: the event's own
+// (the tool's, then Elentra's event switch); sync.all_course_events for the
+// events of synced courses; then a child event follows its parent event's
+// switches and policy. switched says that an admin turned off the switch
+// (the event's, its parent's or its course's) that keeps the event out
+// (store.Switch.SwitchedOff): its meeting's cancellation was asked for.
 func (run *eventsRun) inScope(e elentra.Event) (in bool, why string, switched bool) {
 	cfg := run.env.Config
 	c, ok := run.courses[e.CourseID]
@@ -21,31 +45,68 @@ func (run *eventsRun) inScope(e elentra.Event) (in bool, why string, switched bo
 	case c.OrganisationID != cfg.Elentra.OrganisationID:
 		return false, fmt.Sprintf("its course %d belongs to organisation %d, not %d (elentra.organisation_id)", e.CourseID, c.OrganisationID, cfg.Elentra.OrganisationID), false
 	}
-	rec := run.records[e.ID]
-	switch {
-	case rec.SwitchedOff():
-		return false, "the event was switched off (events disable)", true
-	case rec.Enabled:
-		return true, "", false
-	case cfg.Sync.AllCourseEvents && run.scope.Enabled[e.CourseID]:
+	const eventKey, courseKey = "elentra.event_switch_column", "elentra.course_switch_column"
+	sw := run.eventSwitch(e.ID)
+	if on, decides := sw.Decides(); decides {
+		if on {
+			return true, "", false
+		}
+		return false, "the event " + offReason(sw, "events disable", eventKey), sw.SwitchedOff()
+	}
+	if cfg.Sync.AllCourseEvents && run.scope.Enabled[e.CourseID] {
 		return true, "", false
 	}
 	if p, ok := run.events[e.ParentID]; e.ParentID != 0 && ok {
-		prec := run.records[p.ID]
-		if !prec.SwitchedOff() && (prec.Enabled || (cfg.Sync.AllCourseEvents && run.scope.Enabled[p.CourseID])) {
-			return true, "", false
+		psw := run.eventSwitch(p.ID)
+		on, decides := psw.Decides()
+		if decides && !on {
+			return false, fmt.Sprintf("its parent event %d %s", p.ID, offReason(psw, "events disable", eventKey)), psw.SwitchedOff()
 		}
-		if prec.SwitchedOff() {
-			return false, fmt.Sprintf("its parent event %d was switched off (events disable)", p.ID), true
+		if on || (cfg.Sync.AllCourseEvents && run.scope.Enabled[p.CourseID]) {
+			return true, "", false
 		}
 	}
 	if cfg.Sync.AllCourseEvents {
-		if run.scope.Switches[e.CourseID].Off() {
-			return false, fmt.Sprintf("its course %d was switched off (courses disable)", e.CourseID), true
+		csw := run.scope.Switches[e.CourseID]
+		if on, decides := csw.Decides(); decides && !on {
+			return false, fmt.Sprintf("its course %d %s", e.CourseID, offReason(csw, "courses disable", courseKey)), csw.SwitchedOff()
 		}
 		return false, "its course is not synced and the event is not switched on", false
 	}
 	return false, "the event is not switched on (events enable)", false
+}
+
+// recordElentraSwitches keeps what this run read of Elentra's switches, for
+// the next run to tell a switch turned off (store.Switch.NextElentraWasOn):
+// the courses' and the recorded events' elentra_on, where it changes. No
+// statement when nothing changes, nor when no switch is configured and none
+// was recorded.
+func (run *eventsRun) recordElentraSwitches(ctx context.Context) error {
+	var courseOn, courseOff []int
+	for id, sw := range run.scope.Switches {
+		if next := sw.NextElentraWasOn(); next != sw.ElentraWasOn {
+			if next {
+				courseOn = append(courseOn, id)
+			} else {
+				courseOff = append(courseOff, id)
+			}
+		}
+	}
+	var eventOn, eventOff []int
+	for id, rec := range run.records {
+		if next := run.eventSwitch(id).NextElentraWasOn(); next != rec.ElentraWasOn {
+			if next {
+				eventOn = append(eventOn, id)
+			} else {
+				eventOff = append(eventOff, id)
+			}
+		}
+	}
+	now := run.env.Now()
+	if err := run.env.Store.RecordElentraSwitches(ctx, "course", courseOn, courseOff, now); err != nil {
+		return err
+	}
+	return run.env.Store.RecordElentraSwitches(ctx, "event", eventOn, eventOff, now)
 }
 
 // eventWants builds the planner's view of each event in view: the events

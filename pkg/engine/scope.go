@@ -21,12 +21,14 @@ import (
 type scope struct {
 	// Courses in scope that exist in Elentra, by id.
 	Courses map[int]elentra.Course
-	// Enabled are the courses switched on (or every active course with
-	// sync.all_active_courses), restricted by --course.
+	// Enabled are the courses switched on (with the tool or in Elentra),
+	// and with sync.all_active_courses every active course no switch
+	// decides, restricted by --course.
 	Enabled map[int]bool
 	// Records are the tool's course rows (all of them, or --course's).
 	Records map[int]store.TeamRecord
-	// Switches are the admins' course switches, by course id.
+	// Switches are the course switches (the tool's and Elentra's), by
+	// course id.
 	Switches map[int]store.Switch
 	// Learners and Contacts of the courses.
 	Learners map[int][]int
@@ -50,16 +52,17 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 	only := courseFilter(env)
 	sc := &scope{Enabled: map[int]bool{}, Courses: map[int]elentra.Course{}}
 
-	// An admin's switch wins; sync.all_active_courses covers every active
-	// course an admin did not switch off (store.SyncRules.CourseOn).
-	switches, err := env.Store.CourseSwitches(ctx)
+	// A switch decides first: the tool's (courses enable/disable), then
+	// Elentra's course switch; sync.all_active_courses covers every active
+	// course no switch decides (store.SyncRules.CourseOn).
+	switches, err := env.Store.CourseSwitches(ctx, cfg.Elentra.OrganisationID)
 	if err != nil {
 		return nil, err
 	}
 	sc.Switches = switches
 	var enabledIDs []int
 	for id, sw := range switches {
-		if sw.Enabled {
+		if on, decides := sw.Decides(); decides && on {
 			enabledIDs = append(enabledIDs, id)
 		}
 	}
@@ -69,7 +72,7 @@ func readScope(ctx context.Context, env *Env, needs scopeNeeds) (*scope, error) 
 			return nil, err
 		}
 		for _, c := range cs {
-			if sw := switches[c.ID]; !sw.Enabled && !sw.Off() {
+			if _, decides := switches[c.ID].Decides(); !decides {
 				enabledIDs = append(enabledIDs, c.ID)
 			}
 		}

@@ -23,7 +23,10 @@ type EventRecord struct {
 	Enabled bool
 	// SwitchedAt is when an admin last switched the event on or off (zero:
 	// never, the policy decides).
-	SwitchedAt   time.Time
+	SwitchedAt time.Time
+	// ElentraWasOn: a sync-events read Elentra's event switch saying on for
+	// the event, and it has held a value since (elentra_on).
+	ElentraWasOn bool
 	Start        time.Time
 	Mailbox      string
 	JoinableFrom time.Time
@@ -34,14 +37,17 @@ type EventRecord struct {
 	LastSyncedAt time.Time
 }
 
-// SwitchedOff reports an admin's `events disable`, which
-// sync.all_course_events and a parent event's switch respect.
-func (r EventRecord) SwitchedOff() bool { return !r.Enabled && !r.SwitchedAt.IsZero() }
+// Switch is the event's switch: the tool's (an admin's `events disable`
+// is Switch.Off), and elentra what Elentra's event switch says of it now.
+func (r EventRecord) Switch(elentra ElentraSwitch) Switch {
+	return Switch{Enabled: r.Enabled, SwitchedAt: r.SwitchedAt, Elentra: elentra, ElentraWasOn: r.ElentraWasOn}
+}
 
 type eventRecordRow struct {
 	EventID       int                  `db:"event_id"`
 	Enabled       bool                 `db:"enabled"`
 	SwitchedAt    sql.NullTime         `db:"switched_at"`
+	ElentraWasOn  bool                 `db:"elentra_on"`
 	CourseID      sql.NullInt64        `db:"course_id"`
 	Start         sql.NullInt64        `db:"start"`
 	Finish        sql.NullInt64        `db:"finish"`
@@ -61,7 +67,7 @@ type eventRecordRow struct {
 	LastSyncedAt  sql.NullTime         `db:"last_synced_at"`
 }
 
-const eventRecordColumns = `event_id, enabled, switched_at, course_id, start, finish, mailbox, graph_event_id, transaction_id,
+const eventRecordColumns = `event_id, enabled, switched_at, elentra_on, course_id, start, finish, mailbox, graph_event_id, transaction_id,
 	generation, join_url, joinable_from, elink_id, content_hash, sent_hashes, state, intent_at, last_error, last_error_at, last_synced_at`
 
 func epochTime(v sql.NullInt64) time.Time {
@@ -80,7 +86,7 @@ func (r eventRecordRow) record() EventRecord {
 		EventRecord: reconcile.EventRecord{EventID: r.EventID, CourseID: int(r.CourseID.Int64), State: r.State,
 			GraphEventID: r.GraphEventID.String, TransactionID: r.TransactionID.String, Generation: r.Generation,
 			JoinURL: r.JoinURL.String, ElinkID: int(r.ElinkID.Int64), SentHashes: r.SentHashes.String, Finish: epochTime(r.Finish)},
-		Enabled: r.Enabled, SwitchedAt: r.SwitchedAt.Time, Start: epochTime(r.Start), Mailbox: r.Mailbox.String,
+		Enabled: r.Enabled, SwitchedAt: r.SwitchedAt.Time, ElentraWasOn: r.ElentraWasOn, Start: epochTime(r.Start), Mailbox: r.Mailbox.String,
 		JoinableFrom: epochTime(r.JoinableFrom), ContentHash: r.ContentHash.String, IntentAt: r.IntentAt.Time,
 		LastError: r.LastError.String, LastErrorAt: r.LastErrorAt.Time, LastSyncedAt: r.LastSyncedAt.Time,
 	}
@@ -142,6 +148,8 @@ type EventIntent struct {
 	// SentHashes and ContentHash are those of what the POST sends.
 	SentHashes  string
 	ContentHash string
+	// ElentraOn is what elentra_on holds from now (Switch.NextElentraWasOn).
+	ElentraOn bool
 }
 
 // RecordEventIntents marks events as about to get a meeting, one statement
@@ -152,22 +160,22 @@ func (s *Store) RecordEventIntents(ctx context.Context, intents []EventIntent, n
 	now = now.UTC().Truncate(time.Second)
 	for part := range slices.Chunk(intents, 1000) {
 		var b strings.Builder
-		args := make([]any, 0, len(part)*12)
+		args := make([]any, 0, len(part)*15)
 		b.WriteString(`INSERT INTO ` + s.db.Table(EventsTable) + ` (event_id, course_id, start, finish, mailbox, generation,
-			transaction_id, sent_hashes, content_hash, state, intent_at, installation_id, created_at, updated_at) VALUES `)
+			transaction_id, sent_hashes, content_hash, state, intent_at, installation_id, elentra_on, created_at, updated_at) VALUES `)
 		for i, in := range part {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 			args = append(args, in.EventID, in.CourseID, nullEpoch(in.Start), nullEpoch(in.Finish), nullString(in.Mailbox), in.Generation,
-				in.TransactionID, in.SentHashes, in.ContentHash, reconcile.EventStateIntent, now, nullString(s.installation), now, now)
+				in.TransactionID, in.SentHashes, in.ContentHash, reconcile.EventStateIntent, now, nullString(s.installation), in.ElentraOn, now, now)
 		}
 		b.WriteString(` ON DUPLICATE KEY UPDATE course_id = VALUES(course_id), start = VALUES(start), finish = VALUES(finish),
 			mailbox = VALUES(mailbox), generation = VALUES(generation), transaction_id = VALUES(transaction_id),
 			sent_hashes = VALUES(sent_hashes), content_hash = VALUES(content_hash), state = VALUES(state),
 			graph_event_id = NULL, join_url = NULL, intent_at = VALUES(intent_at), installation_id = VALUES(installation_id),
-			updated_at = VALUES(updated_at)`)
+			elentra_on = VALUES(elentra_on), updated_at = VALUES(updated_at)`)
 		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("record the intent to create meetings: %w", err)
 		}

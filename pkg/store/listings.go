@@ -21,8 +21,9 @@ type CourseLine struct {
 	// Period is the current curriculum period's title, "" when none.
 	Period  string `json:"period"`
 	Enabled bool   `json:"enabled"`
-	// EnabledBy says why: "switch" (courses enable), "sync.all_active_courses",
-	// or "" when not enabled.
+	// EnabledBy says why: "switch" (courses enable), "elentra" (Elentra's
+	// course switch, elentra.course_switch_column),
+	// "sync.all_active_courses", or "" when not enabled.
 	EnabledBy string              `json:"enabled_by"`
 	State     reconcile.TeamState `json:"state"`
 	GroupID   string              `json:"group_id"`
@@ -44,12 +45,8 @@ func courseLine(id int, c *elentra.Course, sw Switch, rec TeamRecord, rules Sync
 		}
 		course.Active, course.CurrentPeriod = c.Active, c.Period != nil
 	}
-	switch {
-	case sw.Enabled:
-		line.Enabled, line.EnabledBy = true, "switch"
-	case rules.CourseOn(sw, line.Active):
-		line.Enabled, line.EnabledBy = true, "sync.all_active_courses"
-	}
+	line.EnabledBy = sw.By(rules.AllActiveCourses && line.Active, "sync.all_active_courses")
+	line.Enabled = line.EnabledBy != ""
 	course.Enabled = line.Enabled
 	// The planner's rule; a rename is not foreseen (it depends on the name
 	// template and on Graph).
@@ -72,7 +69,7 @@ func (s *Store) ListCourses(ctx context.Context, rules SyncRules, opts CourseLis
 	if err != nil {
 		return nil, err
 	}
-	switches, err := s.CourseSwitches(ctx)
+	switches, err := s.CourseSwitches(ctx, rules.OrganisationID)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +125,7 @@ func (s *Store) enabledCourses(ctx context.Context, rules SyncRules, now time.Ti
 	if err != nil {
 		return nil, err
 	}
-	switches, err := s.CourseSwitches(ctx)
+	switches, err := s.CourseSwitches(ctx, rules.OrganisationID)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +147,8 @@ type EventLine struct {
 	Start      time.Time `json:"start"`
 	Title      string    `json:"title"`
 	Enabled    bool      `json:"enabled"`
-	// EnabledBy is "switch" (events enable), "sync.all_course_events", or ""
+	// EnabledBy is "switch" (events enable), "elentra" (Elentra's event
+	// switch, elentra.event_switch_column), "sync.all_course_events", or ""
 	// when not enabled.
 	EnabledBy    string               `json:"enabled_by"`
 	State        reconcile.EventState `json:"meeting_state"`
@@ -166,6 +164,9 @@ type EventListOptions struct {
 	CourseIDs []int
 	// Upcoming keeps events starting within the events horizon from now.
 	Upcoming bool
+	// CourseSwitches are the course switches when the caller read them
+	// already (CourseSwitches); nil reads them.
+	CourseSwitches map[int]Switch
 }
 
 // ListEvents returns, ordered by start then id, the events of the courses a
@@ -177,9 +178,11 @@ func (s *Store) ListEvents(ctx context.Context, rules SyncRules, opts EventListO
 	if err != nil {
 		return nil, err
 	}
-	courseSwitches, err := s.CourseSwitches(ctx)
-	if err != nil {
-		return nil, err
+	courseSwitches := opts.CourseSwitches
+	if courseSwitches == nil {
+		if courseSwitches, err = s.CourseSwitches(ctx, rules.OrganisationID); err != nil {
+			return nil, err
+		}
 	}
 	byID := map[int]elentra.Course{}
 	courseOn := map[int]bool{}
@@ -187,7 +190,7 @@ func (s *Store) ListEvents(ctx context.Context, rules SyncRules, opts EventListO
 		byID[c.ID] = c
 		courseOn[c.ID] = rules.CourseOn(courseSwitches[c.ID], c.Active)
 	}
-	eventSwitches, err := s.EventSwitches(ctx)
+	eventSwitches, err := s.EventSwitches(ctx, rules.OrganisationID)
 	if err != nil {
 		return nil, err
 	}
@@ -219,8 +222,12 @@ func (s *Store) ListEvents(ctx context.Context, rules SyncRules, opts EventListO
 				f.CourseIDs = append(f.CourseIDs, id)
 			}
 		}
-		for id := range eventSwitches {
-			f.EventIDs = append(f.EventIDs, id)
+		for id, sw := range eventSwitches {
+			// The tool's switches, and the events Elentra's switch turns
+			// on (not every event it holds a value for).
+			if sw.Enabled || !sw.SwitchedAt.IsZero() || sw.Elentra == ElentraOn {
+				f.EventIDs = append(f.EventIDs, id)
+			}
 		}
 		for id := range meetings {
 			f.EventIDs = append(f.EventIDs, id)
@@ -243,13 +250,8 @@ func (s *Store) ListEvents(ctx context.Context, rules SyncRules, opts EventListO
 			continue
 		}
 		line := EventLine{ID: e.ID, CourseID: e.CourseID, CourseCode: byID[e.CourseID].Code, Start: e.Start, Title: e.Title, State: reconcile.EventStateNone}
-		sw := eventSwitches[e.ID]
-		switch {
-		case sw.Enabled:
-			line.Enabled, line.EnabledBy = true, "switch"
-		case rules.EventOn(sw, courseOn[e.CourseID]):
-			line.Enabled, line.EnabledBy = true, "sync.all_course_events"
-		}
+		line.EnabledBy = eventSwitches[e.ID].By(rules.AllCourseEvents && courseOn[e.CourseID], "sync.all_course_events")
+		line.Enabled = line.EnabledBy != ""
 		if m, ok := meetings[e.ID]; ok {
 			line.State, line.JoinableFrom, line.JoinURL, line.LastError = m.State, m.JoinableFrom, m.JoinURL, m.LastError
 		}

@@ -34,6 +34,54 @@ func TestSwitchOn(t *testing.T) {
 	}
 }
 
+// The precedence, first that decides wins: the tool's switch, Elentra's
+// switch, the policy, off; what a sync-events records of Elentra's switch;
+// and which switch turned off is an admin's.
+func TestSwitchPrecedence(t *testing.T) {
+	at := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	on, off := store.Switch{Enabled: true, SwitchedAt: at}, store.Switch{SwitchedAt: at}
+	with := func(sw store.Switch, e store.ElentraSwitch, wasOn bool) store.Switch {
+		sw.Elentra, sw.ElentraWasOn = e, wasOn
+		return sw
+	}
+	for _, tc := range []struct {
+		name        string
+		sw          store.Switch
+		policy      bool
+		want        bool
+		by          string
+		switchedOff bool
+		next        bool // NextElentraWasOn
+	}{
+		{"tool on beats Elentra off", with(on, store.ElentraOff, false), false, true, store.ByTool, false, false},
+		{"tool off beats Elentra on", with(off, store.ElentraOn, true), true, false, "", true, true},
+		{"Elentra on", with(store.Switch{}, store.ElentraOn, false), false, true, store.ByElentra, false, true},
+		{"Elentra on beats no policy", with(store.Switch{}, store.ElentraOn, true), false, true, store.ByElentra, false, true},
+		{"Elentra off beats the policy", with(store.Switch{}, store.ElentraOff, false), true, false, "", false, false},
+		{"Elentra turned off: an admin's", with(store.Switch{}, store.ElentraOff, true), true, false, "", true, true},
+		{"Elentra without a value: the policy", with(store.Switch{}, store.ElentraUnset, true), true, true, "sync.all", false, false},
+		{"Elentra without a value, no policy", with(store.Switch{}, store.ElentraUnset, true), false, false, "", false, false},
+		{"nothing at all", store.Switch{}, false, false, "", false, false},
+	} {
+		r := store.SyncRules{AllActiveCourses: tc.policy, AllCourseEvents: tc.policy}
+		if got := r.CourseOn(tc.sw, true); got != tc.want {
+			t.Errorf("%s: CourseOn = %v, want %v", tc.name, got, tc.want)
+		}
+		if got := r.EventOn(tc.sw, true); got != tc.want {
+			t.Errorf("%s: EventOn = %v, want %v", tc.name, got, tc.want)
+		}
+		if got := tc.sw.By(tc.policy, "sync.all"); got != tc.by {
+			t.Errorf("%s: By = %q, want %q", tc.name, got, tc.by)
+		}
+		if got := tc.sw.SwitchedOff(); got != tc.switchedOff {
+			t.Errorf("%s: SwitchedOff = %v, want %v", tc.name, got, tc.switchedOff)
+		}
+		if got := tc.sw.NextElentraWasOn(); got != tc.next {
+			t.Errorf("%s: NextElentraWasOn = %v, want %v", tc.name, got, tc.next)
+		}
+	}
+}
+
 // tinySchool loads the ten-course school: course 8 (k=7) is inactive, course
 // 10 (k=9) has no current period, course 11 is of organisation 2.
 func tinySchool(t *testing.T, k int) (*elentratest.TestDB, *school.School) {
@@ -72,7 +120,7 @@ func TestCourseSwitchChecksEveryIDBeforeWriting(t *testing.T) {
 	if strings.Contains(msg, "course 3 ") {
 		t.Errorf("error %q names the good course 3", msg)
 	}
-	sw, err := st.CourseSwitches(ctx)
+	sw, err := st.CourseSwitches(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
