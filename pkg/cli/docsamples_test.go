@@ -458,6 +458,19 @@ define("ENTRADA_URL", "https://elentra.example.edu");
 		return s.lines(errOut, "^elentra-teams: ")
 	},
 
+	// configuration.md and troubleshooting.md: Elentra's own switches and
+	// Object IDs, found by check-config while their keys are unset
+	"elentra-course-switch-found": func(s *sampleEnv) string {
+		s.withSchool()
+		s.sql("ALTER TABLE " + s.tdb.Table("courses") + " ADD COLUMN ms_teams_enabled tinyint(1) NOT NULL DEFAULT 0")
+		return s.offline("elentra.course_switch")
+	},
+	"elentra-object-id-found": func(s *sampleEnv) string {
+		s.withSchool()
+		s.sql("ALTER TABLE " + s.tdb.AuthTable("user_data") + " ADD COLUMN microsoft_object_id varchar(64) NULL")
+		return s.offline("elentra.object_id_column")
+	},
+
 	// troubleshooting.md: Teams are not created
 	"courses-enabled": func(s *sampleEnv) string {
 		return s.withSchool().offline("courses.enabled")
