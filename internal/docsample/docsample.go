@@ -8,12 +8,15 @@
 // data at a fixed time. Verify compares each sample with its producer's
 // output, and with update rewrites the blocks instead, so a line cannot drift
 // from the code that prints it: change the code, run the test with -update,
-// and the doc follows in the same commit.
+// and the doc follows in the same commit. A block indented under a list
+// item is a sample too: its lines are compared without the fence's
+// indentation, and rewritten with it.
 //
-// Unmarked finds the lines of a page that look like the tool's output
-// (check-config's ✓ ✗ ! - lines and their fixes, a sync's ! findings, an
-// "elentra-teams:" error) outside any sample, so that a page can be held to
-// quote no output that no test produces.
+// Unmarked finds the lines of a page's fenced blocks that look like the
+// tool's output (check-config's lines, a sync's counts and findings, setup's,
+// authorize's and crontab's lines, the heads of status's tables, a JSON
+// report, an "elentra-teams:" error…) outside any sample, so that a page
+// can be held to quote no output that no test produces.
 package docsample
 
 import (
@@ -38,9 +41,10 @@ type Block struct {
 	File string // the page's path
 	Name string // the producer's name
 	Line int    // the line of the opening fence, from 1
-	Text string // the lines between the fences, each ending in a newline
+	Text string // the lines between the fences, each ending in a newline, without the fence's indentation
 
-	start, end int // byte offsets of Text in the page
+	indent     string // the fence's indentation, which each line of the block carries
+	start, end int    // byte offsets of the block's lines in the page
 }
 
 // Read returns the samples of a page, in order. A marker not followed by a
@@ -64,7 +68,8 @@ func parse(path string, b []byte) ([]Block, error) {
 		if name == "" || strings.ContainsAny(name, " \t") {
 			return nil, fmt.Errorf("%s:%d: a sample's name is one word: %q", path, i+1, lines[i].text)
 		}
-		if i+1 >= len(lines) || !strings.HasPrefix(lines[i+1].text, "```") {
+		indent, ok := fence(lines, i+1)
+		if !ok {
 			return nil, fmt.Errorf("%s:%d: sample %s is not followed by a fenced block", path, i+1, name)
 		}
 		open := i + 1
@@ -79,7 +84,8 @@ func parse(path string, b []byte) ([]Block, error) {
 			return nil, fmt.Errorf("%s:%d: the block of sample %s is never closed", path, open+1, name)
 		}
 		start, end := lines[open].end, lines[closing].start
-		blocks = append(blocks, Block{File: path, Name: name, Line: open + 1, Text: string(b[start:end]), start: start, end: end})
+		blocks = append(blocks, Block{File: path, Name: name, Line: open + 1, Text: unindent(string(b[start:end]), indent),
+			indent: indent, start: start, end: end})
 		i = closing
 	}
 	return blocks, nil
@@ -104,6 +110,44 @@ func splitLines(b []byte) []line {
 		start = next
 	}
 	return out
+}
+
+// fence says whether line i of a page opens a fenced block, and with what
+// indentation.
+func fence(lines []line, i int) (indent string, ok bool) {
+	if i >= len(lines) {
+		return "", false
+	}
+	t := lines[i].text
+	rest := strings.TrimLeft(t, " ")
+	return t[:len(t)-len(rest)], strings.HasPrefix(rest, "```")
+}
+
+// unindent takes indent off each line of text that begins with it.
+func unindent(text, indent string) string {
+	if indent == "" {
+		return text
+	}
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(text, "\n") {
+		b.WriteString(strings.TrimPrefix(l, indent))
+	}
+	return b.String()
+}
+
+// reindent puts indent before each line of text that is not empty.
+func reindent(text, indent string) string {
+	if indent == "" {
+		return text
+	}
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if l != "" && l != "\n" {
+			b.WriteString(indent)
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }
 
 func markerName(s string) (string, bool) {
@@ -133,7 +177,7 @@ func Rewrite(path string, texts map[string]string) error {
 			continue
 		}
 		out.Write(b[at:bl.start])
-		out.WriteString(text)
+		out.WriteString(reindent(text, bl.indent))
 		at = bl.end
 	}
 	out.Write(b[at:])
@@ -143,10 +187,39 @@ func Rewrite(path string, texts map[string]string) error {
 	return os.WriteFile(path, out.Bytes(), 0o644)
 }
 
-// looksLikeOutput matches the lines the tool prints that a page may quote:
-// a check-config line (✓ ✗ ! -, or OK FAIL WARN SKIP, then a check id), its
-// fix, a sync's finding (! …) and a command's error (elentra-teams: …).
-var looksLikeOutput = regexp.MustCompile(`^(?:(?:✓|✗|!|-|OK  |FAIL|WARN|SKIP) [a-z_]+\.[a-z_]+: |    fix: |! |elentra-teams: )`)
+// looksLikeOutput matches the lines the tool prints that a page may quote,
+// each form a line of its own kind begins with:
+var looksLikeOutput = regexp.MustCompile(`^(?:` + strings.Join([]string{
+	// check-config: a check's line (✓ ✗ ! -, or OK FAIL WARN SKIP, then
+	// its id), its fix, its summary
+	`(?:✓|✗|!|-|OK  |FAIL|WARN|SKIP) [a-z_]+\.[a-z_]+: `, `    fix: `, `\d+ of \d+ checks passed`, `Microsoft was not called`,
+	// the statements database.privileges advises
+	`\s*(?:CREATE USER|GRANT) .*'elentra_teams'@`,
+	// a sync: a step's counts, its failures, a finding (! …), the notes,
+	// why it stopped
+	`sync(?:-[a-z]+)?: (?:changed|would change|nothing to change)`, `\d+ failed:$`, `! `, `\(\d+ notes? on `, `stopped: `,
+	// a dry run's changes
+	`  (?:match user|create team|rename team|archive team|unarchive team|add members|set role|remove member|` +
+		`create event|update event|cancel event|fetch event|publish link|remove link) `,
+	// a command's error, or its note on stderr
+	`elentra-teams: `, `note: `,
+	// setup: what it did, a --dry-run's headers, a run with nothing to do
+	`done: `, `-- `, `nothing to do$`,
+	// authorize, and authorize --status
+	`Open this address `, `Then paste the address `, `Elentra user \d+ \(`, `Authorized as `, `The app's credentials work`,
+	`Outlook time zones? `, `Choose a number `,
+	`(?:account|authorized|refresh token used|unused-expiry|access token expiry|outlook time zone|scopes|mode|organiser|checked): {2,}`,
+	// status, and the lists of courses, events and users: their headings
+	// and the heads of their tables
+	`Times are in `, `Installation `, `Courses \(\d+\):`, `Upcoming events, `, `Last runs:`,
+	`(?:ID|COURSE|EVENT|COMMAND|PROXY ID) {2,}[A-Z]`,
+	// crontab
+	`# /etc/cron\.d/elentra-teams \(`, `# or, as user `,
+	// a transcript: a command line, then what it printed
+	`\$ elentra-teams `,
+	// a JSON report (sync, check-config), a JSON log line
+	`\s*"(?:run_id|dry_run|duration_seconds|counts|failures|findings|checks)": `, `\{"time":"`,
+}, "|") + `)`)
 
 // Line is a line of a page.
 type Line struct {
@@ -163,15 +236,18 @@ func Unmarked(path string) ([]Line, error) {
 		return nil, err
 	}
 	var out []Line
-	inBlock, marked, prev := false, false, ""
-	for i, l := range splitLines(b) {
+	inBlock, marked, prev, indent := false, false, "", ""
+	lines := splitLines(b)
+	for i, l := range lines {
 		switch {
-		case !inBlock && strings.HasPrefix(l.text, "```"):
-			inBlock = true
-			_, marked = markerName(prev)
-		case inBlock && strings.TrimSpace(l.text) == "```":
+		case !inBlock:
+			if in, ok := fence(lines, i); ok {
+				inBlock, indent = true, in
+				_, marked = markerName(prev)
+			}
+		case strings.TrimSpace(l.text) == "```":
 			inBlock = false
-		case inBlock && !marked && looksLikeOutput.MatchString(l.text):
+		case !marked && looksLikeOutput.MatchString(strings.TrimPrefix(l.text, indent)):
 			out = append(out, Line{File: path, Line: i + 1, Text: l.text})
 		}
 		prev = l.text

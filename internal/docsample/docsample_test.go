@@ -89,6 +89,124 @@ func TestUnmarkedFindsOutputOutsideSamples(t *testing.T) {
 	}
 }
 
+// A block indented under a list item is read without its indentation,
+// and rewritten with it.
+func TestIndentedSamplesKeepTheirIndentation(t *testing.T) {
+	const indented = "1. Run it:\n" +
+		"\n" +
+		"   <!-- sample: third -->\n" +
+		"   ```\n" +
+		"   $ elentra-teams authorize\n" +
+		"   Authorized as a.\n" +
+		"   ```\n" +
+		"2. Next.\n"
+	path := filepath.Join(t.TempDir(), "p.md")
+	if err := os.WriteFile(path, []byte(indented), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	blocks, err := Read(path)
+	if err != nil || len(blocks) != 1 || blocks[0].Text != "$ elentra-teams authorize\nAuthorized as a.\n" {
+		t.Fatalf("read %+v, %v", blocks, err)
+	}
+	if err := Rewrite(path, map[string]string{"third": "$ elentra-teams authorize\n\nAuthorized as b.\n"}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	want := strings.Replace(indented, "   Authorized as a.\n", "\n   Authorized as b.\n", 1)
+	if string(b) != want {
+		t.Errorf("got\n%s\nwant\n%s", b, want)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(indented, "   <!-- sample: third -->\n", "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Unmarked(path)
+	if err != nil || len(got) != 2 || got[0].Line != 4 {
+		t.Errorf("unmarked %+v, %v", got, err)
+	}
+}
+
+// Each form of the tool's output a page may quote is found outside a
+// sample; what the tool does not print is not.
+func TestUnmarkedKnowsEachFormOfOutput(t *testing.T) {
+	output := []string{
+		"✓ database.privileges: database user elentra_teams@% has no privilege beyond what the tool needs",
+		"- token.stored: skipped: needs database.migrations, which failed",
+		"    fix: run 'elentra-teams setup'",
+		"33 of 35 checks passed; 2 warning(s) (!)",
+		"      GRANT SELECT ON `entrada_auth`.* TO 'elentra_teams'@'%';",
+		"CREATE USER 'elentra_teams'@'%' IDENTIFIED BY '<a new password>';",
+		"sync-users: would change: match user 13",
+		"sync-members: nothing to change",
+		"sync: changed: create team 2",
+		"1 failed:",
+		"  match user 2 → 76af9873-acc3-4d21-a7a9-50f6089af522 — Ingrid Nguyễn matches by mail",
+		"  publish link course 2 event 3: opens 2026-12-01 18:50 UTC, closes 2026-12-01 19:50 UTC",
+		"! course 2 MED 101: the course has no Elentra owner",
+		"(2 notes on skipped courses or events: --output json lists them)",
+		"elentra-teams: another elentra-teams run holds the lock",
+		"note: no config file was read",
+		"done: create msteams_schema_version",
+		"-- deactivate Elentra's own Microsoft jobs in its cron table (id 1, 2, 3)",
+		"nothing to do",
+		"Open this address in any browser and sign in as Elentra's administrator (medtech@school.example.edu).",
+		"Then paste the address of the page you land on (it may say it cannot be reached) and press Enter:",
+		"Elentra user 1 (medtech@school.example.edu) is admin@school.example.edu: its Microsoft Object ID 9 is recorded.",
+		"Authorized as admin@school.example.edu (9), Outlook time zone America/Toronto. The syncs can run now.",
+		"The app's credentials work; meetings go to teams-meetings@school.example.edu",
+		"Outlook time zones with the same offsets as Elentra's America/Toronto:",
+		"Choose a number [22]: 22",
+		"account:             admin@school.example.edu (9)",
+		"Times are in America/Toronto (elentra.timezone).",
+		"Last runs:",
+		"ID  CODE     NAME                                      ENABLED  STATE  TEAM  NEXT SYNC",
+		"EVENT  COURSE   START             TITLE",
+		"COMMAND       STARTED           DURATION  CHANGES",
+		"PROXY ID  NAME  EMAIL",
+		"# /etc/cron.d/elentra-teams (no dot in the file name; the sixth field is the user)",
+		"$ elentra-teams sync",
+		`  "run_id": 4,`,
+		`{"time":"…","level":"DEBUG","msg":"graph request"}`,
+	}
+	notOutput := []string{
+		"elentra-teams check-config --online",
+		"sudo -u elentra-teams elentra-teams check-config",
+		"40 * * * * elentra-teams /usr/bin/elentra-teams --config /etc/elentra-teams/config.yaml sync --quiet",
+		"microsoft:",
+		"  redirect_uri: http://localhost:8400/callback",
+		"GRANT SELECT ON db.* TO 'someone'@'%';",
+		`{"tenant_id": "…",`,
+		"/var/log/elentra-teams/*.log {",
+	}
+	var page strings.Builder
+	page.WriteString("```\n")
+	for _, l := range append(append([]string(nil), output...), notOutput...) {
+		page.WriteString(l + "\n")
+	}
+	page.WriteString("```\n")
+	path := filepath.Join(t.TempDir(), "p.md")
+	if err := os.WriteFile(path, []byte(page.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Unmarked(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, l := range got {
+		found[l.Text] = true
+	}
+	for _, l := range output {
+		if !found[l] {
+			t.Errorf("not found as output: %q", l)
+		}
+	}
+	for _, l := range notOutput {
+		if found[l] {
+			t.Errorf("taken for output: %q", l)
+		}
+	}
+}
+
 // Pages whose quoted output is all produced by a test: every check-config
 // line, fix, finding and error they show is in a sample
 // (pkg/cli/docsamples_test.go makes them). Add a page here once its
