@@ -138,11 +138,32 @@ func newSampleEnv(t *testing.T) *sampleEnv {
 // database with the tool's tables, and its tenant in the simulator; the
 // environment points the commands at both.
 func (s *sampleEnv) withSchool(spec ...school.Spec) *sampleEnv {
-	t := s.t
 	sp := docSpec()
 	if len(spec) > 0 {
 		sp = spec[0]
 	}
+	return s.load(sp, true)
+}
+
+// withFreshSchool gives the sample the school of docSpec in an Elentra that
+// has never seen the tool, as setup.md starts from: no msteams_ tables, no
+// Teams settings, and Elentra 1.22's own Microsoft jobs active in its cron
+// table beside a job of another kind.
+func (s *sampleEnv) withFreshSchool() *sampleEnv {
+	sp := docSpec()
+	sp.TeamsEnabled = false
+	sp.LearnersPerCourse = 4 // a first sync's lines short enough to quote whole
+	s.load(sp, false)
+	s.sql("INSERT INTO cron (id, command, schedule, active) VALUES " +
+		"(1, 'php artisan microsoft:sync-users', '0 0 * * *', 1), (2, 'php artisan microsoft:sync-teams', '0 0 * * *', 1), " +
+		"(3, 'php artisan microsoft:sync-events', '0 0 * * *', 1), (4, 'php artisan queue:work --stop-when-empty', '* * * * *', 1)")
+	return s
+}
+
+// load puts the school of sp in a real database, with the tool's tables
+// when migrate, and its tenant in the simulator.
+func (s *sampleEnv) load(sp school.Spec, migrate bool) *sampleEnv {
+	t := s.t
 	s.sch = school.Generate(sp)
 	if s.dsn != "" {
 		// for elentratest only: the commands never see it
@@ -150,12 +171,17 @@ func (s *sampleEnv) withSchool(spec ...school.Spec) *sampleEnv {
 		defer os.Unsetenv(elentratest.EnvDSN)
 	}
 	s.tdb = elentratest.New(t, elentratest.WithSetup(func(ctx context.Context, db *elentra.DB) error {
+		if !migrate {
+			return s.sch.Load(ctx, db)
+		}
 		if _, err := store.MigrateAt(ctx, db, docNow); err != nil {
 			return err
 		}
 		return s.sch.Load(ctx, db)
 	}))
-	s.sql("UPDATE msteams_installation SET installation_id = ?", sampleInstallation)
+	if migrate {
+		s.sql("UPDATE msteams_installation SET installation_id = ?", sampleInstallation)
+	}
 	var users []graphsim.User
 	for _, u := range s.sch.DirectoryUsers() {
 		users = append(users, graphsim.User{ID: u.ID, DisplayName: u.DisplayName, Mail: u.Mail, UserPrincipalName: u.UserPrincipalName, Mailbox: u.Mailbox})
@@ -414,6 +440,186 @@ func (s *sampleEnv) authorize(args ...string) (stdout, stderr string, code int) 
 	return s.clean(out.String()), s.clean(errOut.String()), code
 }
 
+// shell shows command lines as an administrator types them, each followed
+// by what it printed (stdout, then stderr): "$ elentra-teams ARGS" and its
+// lines. The sample's config file is the default one, so the lines leave
+// out --config.
+func (s *sampleEnv) shell(cmds ...[]string) string {
+	s.t.Helper()
+	var b strings.Builder
+	for _, args := range cmds {
+		out, errOut, _ := s.run(args...)
+		b.WriteString("$ elentra-teams " + strings.Join(args, " ") + "\n" + out + errOut)
+	}
+	return b.String()
+}
+
+// signInQuery are the parts of the sign-in addresses that differ at each
+// run: the PKCE challenge, the state and the code.
+// zonePrompt is authorize's question, zoneEntry a zone it offers.
+var (
+	zonePrompt = regexp.MustCompile(`^Choose a number \[(\d+)\]: $`)
+	zoneEntry  = regexp.MustCompile(`^ +\d+\) `)
+)
+
+var signInQuery = regexp.MustCompile(`((?:^|[?&])(?:code_challenge|state|code)=)[^&\s]+`)
+
+// session runs authorize --no-browser as at a terminal (stdin and stderr
+// terminals when tty): stdout and stderr on one screen, in the order it
+// prints them, with what the person types after its prompts. It plays the
+// browser: it opens the address printed and, at the prompt that asks for
+// it, pastes the one the simulator sends it to. At "Choose a number [N]: "
+// it types choose, or N when choose is "". The sign-in addresses are shown
+// at Microsoft's, without the parts that differ at each run.
+func (s *sampleEnv) session(tty bool, choose string, args ...string) (transcript string, code int) {
+	s.t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	f := s.factory(inR, outW, outW)
+	f.IO.stdinTTY, f.IO.stderrTTY = &tty, &tty
+	done := make(chan int)
+	go func() {
+		c := run(context.Background(), append([]string{"--config", s.cfgPath, "authorize", "--no-browser"}, args...), f)
+		outW.Close()
+		done <- c
+	}()
+	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var screen strings.Builder
+	var pending, landed string
+	typeIn := func(text string) {
+		screen.WriteString(text)
+		go fmt.Fprint(inW, text) // the command reads it when it is ready
+	}
+	buf := make([]byte, 4096)
+	for {
+		n, err := outR.Read(buf)
+		pending += string(buf[:n])
+		for {
+			i := strings.IndexByte(pending, '\n')
+			if i < 0 {
+				break
+			}
+			line := pending[:i]
+			pending = pending[i+1:]
+			screen.WriteString(line + "\n")
+			switch {
+			case isSignInURL(line):
+				resp, err := browser.Get(line)
+				if err != nil {
+					s.t.Fatalf("browser: %v", err)
+				}
+				resp.Body.Close()
+				landed = resp.Header.Get("Location")
+			case strings.HasPrefix(line, "Then paste the address"):
+				typeIn(landed + "\n")
+			}
+		}
+		if m := zonePrompt.FindStringSubmatch(pending); m != nil {
+			screen.WriteString(pending)
+			pending = ""
+			if choose == "" {
+				choose = m[1]
+			}
+			typeIn(choose + "\n")
+		}
+		if err != nil {
+			break
+		}
+	}
+	code = <-done
+	inW.Close()
+	out := strings.ReplaceAll(s.clean(screen.String()+pending), s.srv.URL, "https://login.microsoftonline.com")
+	return signInQuery.ReplaceAllString(out, "${1}…"), code
+}
+
+// setUp takes a fresh Elentra (withFreshSchool) through setup.md: setup
+// --takeover (its installation id made the samples' one), authorize with
+// the pasted address, courses 2 and 3 with their events switched on. It
+// returns what setup printed, its binding shown as a server db1's.
+func (s *sampleEnv) setUp(upTo string) (setupOut string) {
+	s.t.Helper()
+	setupOut = serverBinding.ReplaceAllString(s.must("setup", "--takeover"), "${1}on db1:3306 (data directory /var/lib/mysql/)")
+	s.sql("UPDATE msteams_installation SET installation_id = ?", sampleInstallation)
+	if upTo == "setup" {
+		return setupOut
+	}
+	if _, code := s.session(false, "", "--timezone", "America/Toronto"); code != 0 {
+		s.t.Fatalf("authorize exited %d", code)
+	}
+	if upTo == "authorize" {
+		return setupOut
+	}
+	s.must("courses", "enable", "2", "3")
+	s.must("events", "enable", "3", "4")
+	return setupOut
+}
+
+// serverBinding is the server an installation is bound to, as setup says it.
+var serverBinding = regexp.MustCompile(`(?m)^(done: create this installation's id, bound to database \S+ )on \S+:\d+(?: \(.*\))?$`)
+
+// first keeps, of the lines of text that match re, the first n; the other
+// lines stay.
+func first(text, re string, n int) string {
+	r := regexp.MustCompile(re)
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if r.MatchString(l) {
+			if n == 0 {
+				continue
+			}
+			n--
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// dbUser makes a server account for the sample, shown as name, with the
+// grants given (USER in them stands for it), and points the commands at
+// it. It skips the sample when the test account may not create one.
+func (s *sampleEnv) dbUser(name string, grants ...string) {
+	s.t.Helper()
+	s.requireRealServer("a server account of the sample's own")
+	user := randomName("et_doc_")
+	if _, err := s.tdb.Root.Exec("CREATE USER '" + user + "'@'%' IDENTIFIED BY 'fake-doc-password'"); err != nil {
+		s.t.Skipf("the test account may not create a server user (CREATE USER): %v", err)
+	}
+	s.t.Cleanup(func() { _, _ = s.tdb.Root.Exec("DROP USER '" + user + "'@'%'") })
+	for _, g := range grants {
+		if _, err := s.tdb.Root.Exec(strings.ReplaceAll(g, "USER", "'"+user+"'@'%'")); err != nil {
+			if strings.Contains(err.Error(), "denied") {
+				s.t.Skipf("the test account may not grant (GRANT OPTION): %s: %v", g, err)
+			}
+			s.t.Fatalf("%s: %v", g, err)
+		}
+	}
+	s.replace = append(s.replace, user, name)
+	s.t.Setenv("ELENTRA_TEAMS_DATABASE_USER", user)
+	s.t.Setenv("ELENTRA_TEAMS_DATABASE_PASSWORD", "fake-doc-password")
+}
+
+// tooManyPrivileges is database.privileges for Elentra's own account, which
+// may do anything to Elentra's schemas.
+func (s *sampleEnv) tooManyPrivileges() string {
+	s.withSchool()
+	s.dbUser("elentra", "GRANT ALL PRIVILEGES ON `"+s.tdb.Name+"`.* TO USER", "GRANT ALL PRIVILEGES ON `"+s.tdb.AuthName+"`.* TO USER")
+	return s.offline("database.privileges")
+}
+
+// advisedGrant is a statement database.privileges advises, with its account.
+var advisedGrant = regexp.MustCompile(`^ +(GRANT .* TO )'elentra_teams'@'[^']*';$`)
+
+// application switches the sample to application mode, its meetings in
+// the calendar of an organiser of their own.
+func (s *sampleEnv) application() *sampleEnv {
+	s.sim.AddUser(graphsim.User{ID: "0d0e0f10-0000-4000-8000-0000000000ee", DisplayName: "Teams meetings",
+		Mail: "teams-meetings@school.example.edu", UserPrincipalName: "teams-meetings@school.example.edu", Mailbox: true})
+	s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_AUTH_MODE", "application")
+	s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_REDIRECT_URI", "")
+	s.t.Setenv("ELENTRA_TEAMS_MICROSOFT_ORGANIZER", "teams-meetings@school.example.edu")
+	return s
+}
+
 // randomName is a name no other test run uses at the same time.
 func randomName(prefix string) string {
 	b := make([]byte, 4)
@@ -423,6 +629,106 @@ func randomName(prefix string) string {
 
 // docSamples are the producers of the samples of docs/*.md, by name.
 var docSamples = map[string]func(s *sampleEnv) string{
+	// setup.md, in the order of its steps
+	"setup-check-config-first": func(s *sampleEnv) string {
+		return s.withFreshSchool().offline("database.schemas", "database.migrations", "token.stored")
+	},
+	"setup-takeover-dry-run": func(s *sampleEnv) string {
+		out := s.withFreshSchool().must("setup", "--takeover", "--dry-run")
+		return s.lines(out, `^(-- deactivate|--   id|UPDATE .*cron)`)
+	},
+	"setup-done": func(s *sampleEnv) string {
+		return s.withFreshSchool().setUp("setup")
+	},
+	"setup-privileges-excess": func(s *sampleEnv) string {
+		return s.tooManyPrivileges()
+	},
+	"setup-privileges-minimal": func(s *sampleEnv) string {
+		s.requireRealServer("a server account of the sample's own")
+		// the statements check-config advises, run as they are
+		var grants []string
+		for _, l := range strings.Split(s.withSchool().offline("database.privileges"), "\n") {
+			if m := advisedGrant.FindStringSubmatch(l); m != nil {
+				// in the sample's schemas, whose names the output shows as
+				// Elentra's
+				g := strings.ReplaceAll(m[1], "`entrada_auth`.", "`"+s.tdb.AuthName+"`.")
+				grants = append(grants, strings.ReplaceAll(g, "`entrada`.", "`"+s.tdb.Name+"`.")+"USER")
+			}
+		}
+		if len(grants) < 3 {
+			s.t.Fatalf("check-config advised %d GRANT statements", len(grants))
+		}
+		s.dbUser("elentra_teams", grants...)
+		return s.offline("database.privileges")
+	},
+	"setup-authorize-paste": func(s *sampleEnv) string {
+		s.withFreshSchool().setUp("setup")
+		out, code := s.session(false, "", "--timezone", "America/Toronto")
+		if code != 0 {
+			s.t.Fatalf("authorize exited %d:\n%s", code, out)
+		}
+		return out
+	},
+	"setup-authorize-choose-zone": func(s *sampleEnv) string {
+		s.withFreshSchool().setUp("setup")
+		out, code := s.session(true, "")
+		if code != 0 {
+			s.t.Fatalf("authorize exited %d:\n%s", code, out)
+		}
+		// from the choice on, the list cut to its first two zones and
+		// Elentra's
+		out = out[strings.Index(out, "Outlook time zones"):]
+		var b strings.Builder
+		zone := 0
+		for _, l := range strings.SplitAfter(out, "\n") {
+			if zoneEntry.MatchString(l) {
+				zone++
+				if zone > 2 && !strings.Contains(l, ") America/Toronto") {
+					continue
+				}
+			}
+			b.WriteString(l)
+		}
+		return b.String()
+	},
+	"setup-courses": func(s *sampleEnv) string {
+		s.withFreshSchool().setUp("authorize")
+		return s.shell([]string{"courses", "list"}, []string{"courses", "enable", "2", "3"})
+	},
+	"setup-events": func(s *sampleEnv) string {
+		s.withFreshSchool().setUp("authorize")
+		s.must("courses", "enable", "2", "3")
+		return s.shell([]string{"events", "list", "--upcoming"}, []string{"events", "enable", "3", "4"})
+	},
+	"setup-first-dry-run": func(s *sampleEnv) string {
+		s.withFreshSchool().setUp("courses")
+		return first(s.must("sync", "--dry-run"), `^  match user `, 3)
+	},
+	"setup-first-sync": func(s *sampleEnv) string {
+		s.withFreshSchool().setUp("courses")
+		return s.shell([]string{"sync"}, []string{"sync"})
+	},
+	"setup-crontab": func(s *sampleEnv) string {
+		return s.must("crontab")
+	},
+	"setup-check-config-end": func(s *sampleEnv) string {
+		s.withFreshSchool().setUp("courses")
+		s.must("sync")
+		s.writeFile("etc/cron.d/elentra-teams", "40 * * * * elentra-teams /usr/bin/elentra-teams --config "+s.cfgPath+" sync --quiet\n", 0o644)
+		out, _, _ := s.run("check-config")
+		return s.lines(out, `^✓ cron\.entry: `)
+	},
+	"setup-authorize-application": func(s *sampleEnv) string {
+		s.withSchool().application()
+		return s.shell([]string{"authorize", "--timezone", "America/Toronto"})
+	},
+	"setup-check-config-application": func(s *sampleEnv) string {
+		s.withSchool().application()
+		s.must("authorize", "--timezone", "America/Toronto")
+		s.must("courses", "enable", "2", "3")
+		return s.offline("token.account", "courses.owners")
+	},
+
 	// configuration.md
 	"config-errors": func(s *sampleEnv) string {
 		var out string
