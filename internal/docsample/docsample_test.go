@@ -211,7 +211,7 @@ func TestUnmarkedKnowsEachFormOfOutput(t *testing.T) {
 // line, fix, finding and error they show is in a sample
 // (pkg/cli/docsamples_test.go makes them). Add a page here once its
 // samples are marked.
-var coveredPages = []string{"troubleshooting.md", "configuration.md", "setup.md"}
+var coveredPages = []string{"troubleshooting.md", "configuration.md", "setup.md", "operations.md"}
 
 func TestCoveredPagesQuoteOnlySamples(t *testing.T) {
 	for _, p := range coveredPages {

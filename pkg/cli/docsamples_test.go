@@ -620,6 +620,30 @@ func (s *sampleEnv) application() *sampleEnv {
 	return s
 }
 
+// refusedLearner signs the sample in, switches course 2 on and matches its
+// users, and makes Microsoft refuse to add one of its learners to its Team.
+func (s *sampleEnv) refusedLearner() *sampleEnv {
+	s.signedIn()
+	s.must("courses", "enable", "2")
+	s.must("sync-users")
+	learners := school.ExpectedLearners(s.sch)[2]
+	for _, u := range s.sch.Users {
+		if len(learners) > 0 && u.ID == learners[0] {
+			s.sim.SetFaults(graphsim.Faults{BulkAddFailUserIDs: []string{u.DirectoryID}})
+			return s
+		}
+	}
+	s.t.Fatal("course 2 has no learner")
+	return s
+}
+
+// logVaries are the values of a JSON log line that change at every run:
+// the time, a request's duration and its ids.
+var logVaries = []*regexp.Regexp{
+	regexp.MustCompile(`("time":")[^"]*(")`), regexp.MustCompile(`("duration":)\d+()`),
+	regexp.MustCompile(`("request_id":")[^"]*(")`), regexp.MustCompile(`("client_request_id":")[^"]*(")`),
+}
+
 // randomName is a name no other test run uses at the same time.
 func randomName(prefix string) string {
 	b := make([]byte, 4)
@@ -727,6 +751,84 @@ var docSamples = map[string]func(s *sampleEnv) string{
 		s.must("authorize", "--timezone", "America/Toronto")
 		s.must("courses", "enable", "2", "3")
 		return s.offline("token.account", "courses.owners")
+	},
+
+	// operations.md
+	"operations-run": func(s *sampleEnv) string {
+		s.withSchool().refusedLearner()
+		return s.shell([]string{"sync"}, []string{"sync", "--quiet"})
+	},
+	"operations-log-json": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		s.must("courses", "enable", "2")
+		s.sim.SetFaults(graphsim.Faults{Throttle429Every: 2, RetryAfterSeconds: 1})
+		_, errOut, _ := s.run("--log-level", "debug", "--log-format", "json", "sync-teams")
+		out := s.lines(errOut, `"route":"/groups"`)
+		if !strings.Contains(out, `"msg":"graph retry"`) {
+			s.t.Fatalf("the creation of the group was not throttled (choose another Throttle429Every):\n%s", errOut)
+		}
+		for _, re := range logVaries {
+			out = re.ReplaceAllString(out, "${1}…${2}")
+		}
+		return out
+	},
+	"operations-report-json": func(s *sampleEnv) string {
+		s.withSchool().refusedLearner()
+		s.run("sync")
+		out, _, _ := s.run("sync-members", "--course", "2", "--output", "json")
+		return out
+	},
+	"operations-status-runs": func(s *sampleEnv) string {
+		s.withSchool().refusedLearner()
+		s.run("sync")
+		s.run("sync-members", "--course", "2")
+		s.sql("UPDATE settings SET value = '0' WHERE shortname = 'microsoft_teams_enabled'")
+		s.must("sync")
+		s.sql("UPDATE settings SET value = '1' WHERE shortname = 'microsoft_teams_enabled'")
+		out := s.must("status")
+		return out[strings.Index(out, "Last runs:"):]
+	},
+	"operations-lock-held": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		conn, err := s.tdb.Root.Conn(context.Background())
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(context.Background(), "SELECT GET_LOCK(?, 0)", store.LockName(s.tdb.Name, "sync")); err != nil {
+			s.t.Fatal(err)
+		}
+		_, errOut, code := s.run("sync")
+		if code != ExitLocked {
+			s.t.Fatalf("sync exited %d:\n%s", code, errOut)
+		}
+		return errOut
+	},
+	"operations-crontab-staging": func(s *sampleEnv) string {
+		production := s.lines(s.must("crontab"), `^\d.* elentra-teams /`)
+		staging := s.writeFile("etc/elentra-teams/staging.yaml", "elentra:\n  url: https://elentra-staging.example.edu\n", 0o640)
+		s.t.Setenv("ELENTRA_TEAMS_DATABASE_NAME", "entrada_staging")
+		out, _, _ := s.runConfig(staging, "crontab")
+		return production + s.lines(out, `^\d.* elentra-teams /`)
+	},
+	"operations-migrations-pending": func(s *sampleEnv) string {
+		s.withSchool().signedIn()
+		// the database of the version before this one
+		s.sql("DELETE FROM msteams_schema_version ORDER BY version DESC LIMIT 1")
+		_, errOut, code := s.run("sync")
+		if code != ExitFailed {
+			s.t.Fatalf("sync exited %d:\n%s", code, errOut)
+		}
+		return errOut + s.offline("database.migrations")
+	},
+	"operations-privileges": func(s *sampleEnv) string {
+		var b strings.Builder
+		for _, l := range strings.SplitAfter(s.tooManyPrivileges(), "\n") {
+			if strings.HasPrefix(l, "      ") {
+				b.WriteString(strings.TrimPrefix(l, "      "))
+			}
+		}
+		return b.String()
 	},
 
 	// configuration.md
