@@ -23,7 +23,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -259,17 +258,13 @@ func Unmarked(path string) ([]Line, error) {
 // compared) or skip it (a producer that needs what this machine lacks).
 type Producer func(t *testing.T) string
 
-// Verify compares every sample of the pages in dir (*.md) with what its
-// producer prints now, one subtest per producer. A sample without a
+// Verify compares every sample of the pages with what its producer prints
+// now, one subtest per producer. A sample without a
 // producer, or a producer without a sample, fails. With update, the samples
 // are rewritten from the producers instead (those that failed or were
 // skipped are left as they are).
-func Verify(t *testing.T, dir string, producers map[string]Producer, update bool) {
+func Verify(t *testing.T, pages []string, producers map[string]Producer, update bool) {
 	t.Helper()
-	pages, err := filepath.Glob(filepath.Join(dir, "*.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	byName := map[string][]Block{}
 	for _, p := range pages {
 		blocks, err := Read(p)
@@ -290,7 +285,7 @@ func Verify(t *testing.T, dir string, producers map[string]Producer, update bool
 	}
 	for n := range producers {
 		if byName[n] == nil {
-			t.Errorf("producer %s has no sample in %s/*.md (<!-- sample: %s --> before a fenced block)", n, dir, n)
+			t.Errorf("producer %s has no sample in %s (<!-- sample: %s --> before a fenced block)", n, strings.Join(pages, ", "), n)
 		}
 	}
 	sort.Strings(names)

@@ -35,7 +35,8 @@ import (
 
 var updateDocs = flag.Bool("update", false, "rewrite the samples of docs/*.md from what the commands print now")
 
-// TestDocSamples keeps every block of docs/*.md marked <!-- sample: NAME -->
+// TestDocSamples keeps every block of docs/*.md and README.md marked
+// <!-- sample: NAME -->
 // exactly what the commands print: each producer below runs the real
 // commands in-process against a real database and the Graph simulator, at
 // docNow, and the block must be its output. With -update the blocks are
@@ -53,7 +54,11 @@ func TestDocSamples(t *testing.T) {
 	for name, p := range docSamples {
 		producers[name] = func(t *testing.T) string { return p(newSampleEnv(t)) }
 	}
-	docsample.Verify(t, filepath.Join("..", "..", "docs"), producers, *updateDocs)
+	pages, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docsample.Verify(t, append(pages, filepath.Join("..", "..", "README.md")), producers, *updateDocs)
 }
 
 // docNow is the moment every sample is made at: the clock of the commands
