@@ -537,9 +537,10 @@ func (s *sampleEnv) session(tty bool, choose string, args ...string) (transcript
 	return signInQuery.ReplaceAllString(out, "${1}…"), code
 }
 
-// setUp takes a fresh Elentra (withFreshSchool) through setup.md: setup
-// --takeover (its installation id made the samples' one), authorize with
-// the pasted address, courses 2 and 3 with their events switched on. It
+// setUp takes a fresh Elentra (withFreshSchool) through setup.md's steps:
+// setup --takeover (its installation id made the samples' one), then unless
+// upTo is "setup" authorize with the pasted address, then unless upTo is
+// "authorize" courses 2 and 3 and their events 3 and 4 switched on. It
 // returns what setup printed, its binding shown as a server db1's.
 func (s *sampleEnv) setUp(upTo string) (setupOut string) {
 	s.t.Helper()
