@@ -364,3 +364,16 @@ func TestZonesErrorNamesTheCause(t *testing.T) {
 		}
 	}
 }
+
+// The pasted address and the time zone's number can be typed ahead (or
+// piped in) together: each prompt reads its own line and loses none.
+func TestPromptsShareOneReader(t *testing.T) {
+	o := &AuthorizeOptions{In: strings.NewReader("http://localhost:8400/callback?code=x&state=y\n2\n")}
+	first, err := o.readLine()
+	if err != nil || first != "http://localhost:8400/callback?code=x&state=y\n" {
+		t.Fatalf("first answer %q, %v", first, err)
+	}
+	if second, err := o.readLine(); err != nil || second != "2\n" {
+		t.Errorf("second answer %q, %v: lost to the first prompt's buffer", second, err)
+	}
+}

@@ -59,6 +59,8 @@ type AuthorizeOptions struct {
 	// RecordAdminObjectID stores the administrator's Object ID when it was
 	// found by address (so later checks compare ids).
 	RecordAdminObjectID func(ctx context.Context, proxyID int, objectID string) error
+
+	lines *bufio.Reader // In, buffered once for every prompt (readLine)
 }
 
 // AuthorizeResult is what authorize reports.
@@ -139,6 +141,16 @@ func Authorize(ctx context.Context, o AuthorizeOptions) (*AuthorizeResult, error
 	return res, nil
 }
 
+// readLine reads one answer from o.In. Every prompt reads through the one
+// buffered reader, so that answers typed ahead (or piped in) are never
+// lost to a reader that buffered past its own line.
+func (o *AuthorizeOptions) readLine() (string, error) {
+	if o.lines == nil {
+		o.lines = bufio.NewReader(o.In)
+	}
+	return o.lines.ReadString('\n')
+}
+
 func (o *AuthorizeOptions) obtainCode(ctx context.Context) (string, error) {
 	url := o.Flow.AuthCodeURL(o.Admin.Email)
 	redirect := o.Flow.OAuth.RedirectURL
@@ -165,7 +177,7 @@ func (o *AuthorizeOptions) obtainCode(ctx context.Context) (string, error) {
 	fmt.Fprintf(o.Err, "Open this address in any browser and sign in as Elentra's administrator (%s).\n", o.Admin.Email)
 	fmt.Fprintln(o.Out, url)
 	fmt.Fprintln(o.Err, "Then paste the address of the page you land on (it may say it cannot be reached) and press Enter:")
-	line, err := bufio.NewReader(o.In).ReadString('\n')
+	line, err := o.readLine()
 	if err != nil && (err != io.EOF || strings.TrimSpace(line) == "") {
 		return "", errors.New("no redirected address was read from standard input")
 	}
@@ -309,7 +321,7 @@ func (o *AuthorizeOptions) pickZone(matching []string) (string, error) {
 		}
 	}
 	fmt.Fprintf(o.Err, "Choose a number [%d]: ", def)
-	line, _ := bufio.NewReader(o.In).ReadString('\n')
+	line, _ := o.readLine()
 	line = strings.TrimSpace(line)
 	if line == "" {
 		return matching[def-1], nil

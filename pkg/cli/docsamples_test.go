@@ -804,9 +804,12 @@ var docSamples = map[string]func(s *sampleEnv) string{
 		if _, err := conn.ExecContext(context.Background(), "SELECT GET_LOCK(?, 0)", store.LockName(s.tdb.Name, "sync")); err != nil {
 			s.t.Fatal(err)
 		}
-		_, errOut, code := s.run("sync")
+		out, errOut, code := s.run("sync")
 		if code != ExitLocked {
 			s.t.Fatalf("sync exited %d:\n%s", code, errOut)
+		}
+		if out != "" {
+			s.t.Errorf("a run refused for the lock printed a report of changes it never looked for:\n%s", out)
 		}
 		return errOut
 	},

@@ -179,7 +179,9 @@ func syncRun(ctx context.Context, o *syncOptions) error {
 	if bars != nil {
 		bars.finish() // before the report, on the same terminal
 	}
-	if rep != nil {
+	// A run refused before its steps began (the lock held, a copied
+	// database) reported nothing: only its error is said, on stderr.
+	if rep != nil && (rep.Ran || rep.Disabled != "") {
 		if f.JSON() {
 			if werr := writeJSON(f, rep); werr != nil {
 				return werr

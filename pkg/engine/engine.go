@@ -132,13 +132,16 @@ type GraphUsage struct {
 // Report is the result of one command: printed as text or JSON, and kept
 // in msteams_runs.
 type Report struct {
-	Command   string                   `json:"command"`
-	RunID     int64                    `json:"run_id,omitempty"`
-	DryRun    bool                     `json:"dry_run"`
-	Started   time.Time                `json:"started"`
-	Finished  time.Time                `json:"finished"`
-	Duration  float64                  `json:"duration_seconds"`
-	Disabled  string                   `json:"disabled,omitempty"`
+	Command  string    `json:"command"`
+	RunID    int64     `json:"run_id,omitempty"`
+	DryRun   bool      `json:"dry_run"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Duration float64   `json:"duration_seconds"`
+	Disabled string    `json:"disabled,omitempty"`
+	// Ran says the steps began: a run refused before (the lock held, a
+	// copied database) has nothing to report but its error.
+	Ran       bool                     `json:"-"`
 	Counts    map[reconcile.Kind]Count `json:"counts"`
 	Failures  []Failure                `json:"failures"`
 	Findings  []reconcile.Finding      `json:"findings"`
@@ -397,6 +400,7 @@ func Run(ctx context.Context, env *Env, command string, steps ...Step) (*Report,
 	}
 
 	var runErr error
+	rep.Ran = true
 	if len(steps) == 1 {
 		runErr = runStep(runCtx, env, steps[0], rep)
 	} else {
